@@ -1,0 +1,34 @@
+"""textgrad-lab: optimize LLM workflows by back-propagation in text."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Submodules load on first use so that `import textgrad_lab` stays light
+# (no litellm, torch or llama_cpp at import time).
+_SUBMODULES = {"graphs", "numeric", "llm", "text", "optimizers", "train", "cli"}
+_GRAPH_NAMES = {
+    "Graph",
+    "Node",
+    "OpError",
+    "Parameter",
+    "Propagator",
+    "op",
+    "trace",
+    "current_graph",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"textgrad_lab.{name}")
+    if name in _GRAPH_NAMES:
+        return getattr(importlib.import_module("textgrad_lab.graphs"), name)
+    raise AttributeError(f"module 'textgrad_lab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES)

@@ -1,0 +1,3 @@
+from textgrad_lab.cli import main
+
+main()
