@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {"graphs", "numeric", "llm", "text", "optimizers", "train", "cli"}
 _GRAPH_NAMES = {
     "Graph",
+    "GraphError",
     "Node",
     "OpError",
     "Parameter",
@@ -19,6 +20,7 @@ _GRAPH_NAMES = {
     "op",
     "trace",
     "current_graph",
+    "no_trace",
 }
 
 

@@ -1,1 +1,6 @@
-"""optimizers"""
+"""Optimizers over Parameters: numeric (SGD, Adam) and textual ones."""
+
+from textgrad_lab.optimizers.base import Optimizer
+from textgrad_lab.optimizers.numeric import SGD, Adam
+
+__all__ = ["SGD", "Adam", "Optimizer"]

@@ -1,0 +1,347 @@
+"""The one reverse sweep, generic over a gradient algebra (a :class:`Propagator`).
+
+The sweep knows nothing about numbers or text. It prunes the graph to the nodes on a
+path from a trainable parameter to the output, truncates it at ``depth``, and runs each
+node's local step once every consumer of that node has delivered its gradient. With an
+async propagator, independent local steps run concurrently, so a textual backward takes
+time in proportion to the graph's depth, not its size. Everything is iterative.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+import numpy as np
+
+from textgrad_lab.graphs.errors import GraphError
+from textgrad_lab.graphs.graph import Graph
+from textgrad_lab.graphs.node import Node
+from textgrad_lab.graphs.parameter import Parameter
+
+G = TypeVar("G")
+# The inputs of a node that a local step must serve: each with the argument slots it filled.
+Targets = Sequence[tuple[Node, list[str]]]
+
+
+@runtime_checkable
+class Propagator(Protocol[G]):
+    """A gradient algebra: seed at the output, local step at a node, sum at fan-out.
+
+    ``alocal`` returns one gradient per target, or None where that input needs none
+    (a textual propagator skips the LLM call when the feedback asks for no change).
+    """
+
+    is_async: bool
+
+    def seed(self, output: Node, seed: Any) -> G: ...
+
+    def local(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]: ...
+
+    def accumulate(self, node: Node, grads: Sequence[G]) -> G: ...
+
+    async def alocal(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]: ...
+
+    async def aaccumulate(self, node: Node, grads: Sequence[G]) -> G: ...
+
+    def merge(self, node: Node, old: G, new: G) -> G:
+        """Add a new gradient to a parameter's ``.grad`` (synchronous, so concurrent
+        backward passes over different graphs never lose an update)."""
+        ...
+
+
+class SyncPropagator(Generic[G]):
+    """Base for propagators whose steps are plain computations."""
+
+    is_async = False
+
+    def seed(self, output: Node, seed: Any) -> G:
+        raise NotImplementedError
+
+    def local(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]:
+        raise NotImplementedError
+
+    def accumulate(self, node: Node, grads: Sequence[G]) -> G:
+        raise NotImplementedError
+
+    async def alocal(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]:
+        return self.local(node, grad, targets)
+
+    async def aaccumulate(self, node: Node, grads: Sequence[G]) -> G:
+        return self.accumulate(node, grads)
+
+    def merge(self, node: Node, old: G, new: G) -> G:
+        return self.accumulate(node, [old, new])
+
+
+class AsyncPropagator(Generic[G]):
+    """Base for propagators whose steps wait on I/O (LLM calls)."""
+
+    is_async = True
+
+    def seed(self, output: Node, seed: Any) -> G:
+        raise NotImplementedError
+
+    def local(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]:
+        raise TypeError(f"{type(self).__name__} is async: use Graph.abackward")
+
+    def accumulate(self, node: Node, grads: Sequence[G]) -> G:
+        raise TypeError(f"{type(self).__name__} is async: use Graph.abackward")
+
+    async def alocal(self, node: Node, grad: G, targets: Targets) -> Sequence[G | None]:
+        raise NotImplementedError
+
+    async def aaccumulate(self, node: Node, grads: Sequence[G]) -> G:
+        raise NotImplementedError
+
+    def merge(self, node: Node, old: G, new: G) -> G:
+        raise NotImplementedError
+
+
+class VJPPropagator(SyncPropagator[Any]):
+    """Numeric algebra: each op carries its vector-Jacobian product; fan-out sums."""
+
+    def seed(self, output: Node, seed: Any) -> Any:
+        if seed is not None:
+            return seed
+        value = output.value
+        if isinstance(value, np.ndarray):
+            return np.ones_like(value, dtype=np.float64)
+        if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
+            return 1.0
+        raise GraphError(
+            f"numeric backward from node {output.name!r}: its value is a "
+            f"{type(value).__name__}, not a number or array; pass a seed, or a textual "
+            "propagator for text outputs"
+        )
+
+    def local(self, node: Node, grad: Any, targets: Targets) -> list[Any]:
+        spec = node.op
+        if node.error is not None:
+            raise GraphError(
+                f"numeric backward through error node {node.name!r}: {node.error.summary()}"
+            )
+        if spec is None or spec.vjp is None:
+            name = spec.name if spec is not None else node.name
+            raise GraphError(
+                f"op {name!r} (node {node.name!r}) has no derivative rule: numeric backward "
+                "needs ops from tl.numeric or @tl.op(vjp=...)"
+            )
+        in_grads = spec.vjp(grad, node.value, *node.inputs.values())
+        index = spec.arg_index
+        out: list[Any] = []
+        for _, labels in targets:
+            if len(labels) == 1:
+                label = labels[0]
+                out.append(
+                    in_grads[index[label] if label in index else list(node.inputs).index(label)]
+                )
+            else:
+                total = None
+                for label in labels:
+                    g = in_grads[index[label] if label in index else list(node.inputs).index(label)]
+                    if g is not None:
+                        total = g if total is None else total + g
+                out.append(total)
+        return out
+
+    def accumulate(self, node: Node, grads: Sequence[Any]) -> Any:
+        total = grads[0]
+        for g in grads[1:]:
+            total = total + g
+        return total
+
+
+@dataclass
+class BackwardPlan:
+    """Which nodes take part, how many consumers each waits for, and whom each serves."""
+
+    output: int
+    pending: dict[int, int]
+    targets: dict[int, list[tuple[Node, list[str]]]] = field(default_factory=dict)
+
+
+def plan_backward(
+    graph: Graph,
+    output: Node,
+    *,
+    depth: int | None = None,
+    params: Sequence[Parameter] | None = None,
+) -> BackwardPlan:
+    """Prune to parameter-to-output paths; keep edge (x -> n) only if n is < depth from the output.
+
+    A node's level is its shortest distance to the output. With ``depth=K`` a node's
+    local step runs only when its level is below K, so only the K nearest levels above
+    the output receive gradients, whatever the algebra.
+    """
+    if not isinstance(output, Node) or not graph.contains(output):
+        name = getattr(output, "name", repr(output))
+        raise GraphError(
+            f"backward from {name!r}, which is not a node of {graph!r}: call backward on "
+            "the graph that traced it"
+        )
+    if depth is not None and depth < 0:
+        raise ValueError(f"depth must be >= 0 or None, got {depth}")
+    limit = depth if depth is not None else float("inf")
+    pred = graph.nx._pred
+    succ = graph.nx._succ
+    nodes = graph.nx.nodes
+    o = output.id
+
+    level = {o: 0}
+    frontier = [o]
+    while frontier:
+        nxt: list[int] = []
+        for n in frontier:
+            ln = level[n]
+            if ln >= limit:
+                continue
+            for p in pred[n]:
+                if p not in level:
+                    level[p] = ln + 1
+                    nxt.append(p)
+        frontier = nxt
+
+    wanted_ids = None if params is None else {id(p) for p in params}
+    relevant: set[int] = set()
+    for nid in level:
+        param = nodes[nid]["node"].param
+        if param is not None and (
+            (wanted_ids is None and param.trainable)
+            or (wanted_ids is not None and id(param) in wanted_ids)
+        ):
+            relevant.add(nid)
+    stack = list(relevant)
+    while stack:
+        x = stack.pop()
+        for s in succ[x]:
+            if s not in relevant and s in level and level[s] < limit:
+                relevant.add(s)
+                stack.append(s)
+
+    plan = BackwardPlan(output=o, pending={})
+    if o not in relevant:
+        return plan
+    pending = plan.pending
+    for x in relevant:
+        pending[x] = 0
+    for n in relevant:
+        if level[n] >= limit:
+            continue
+        tg = [(nodes[p]["node"], data["labels"]) for p, data in pred[n].items() if p in relevant]
+        if tg:
+            plan.targets[n] = tg
+            for p, _ in tg:
+                pending[p.id] += 1
+    return plan
+
+
+def _deliver(prop: Propagator[Any], result: dict[str, Any], node: Node, grad: Any) -> None:
+    """Add this backward's gradient to the parameter's ``.grad``; report this call's own."""
+    param = node.param
+    assert param is not None
+    old = param.grad
+    param.grad = grad if old is None else prop.merge(node, old, grad)
+    result[param.name] = grad
+
+
+def run_backward_sync(
+    graph: Graph,
+    output: Node,
+    seed: Any,
+    prop: Propagator[Any],
+    *,
+    depth: int | None = None,
+    params: Sequence[Parameter] | None = None,
+) -> dict[str, Any]:
+    plan = plan_backward(graph, output, depth=depth, params=params)
+    result: dict[str, Any] = {}
+    graph.grads = {}
+    if not plan.pending:
+        return result
+    targets = plan.targets
+    pending = plan.pending
+    nodes = graph.nx.nodes
+    inbox: dict[int, list[Any]] = {plan.output: [prop.seed(output, seed)]}
+    ready = [plan.output]
+    node_grads = graph.grads
+    while ready:
+        nid = ready.pop()
+        grads = inbox.pop(nid, None)
+        tg = targets.get(nid, ())
+        if grads:
+            node = nodes[nid]["node"]
+            grad = prop.accumulate(node, grads)
+            node_grads[nid] = grad
+            if node.param is not None:
+                _deliver(prop, result, node, grad)
+            outs: Sequence[Any] = prop.local(node, grad, tg) if tg else ()
+        else:
+            outs = [None] * len(tg)
+        for (parent, _), g in zip(tg, outs, strict=True):
+            pid = parent.id
+            if g is not None:
+                box = inbox.get(pid)
+                if box is None:
+                    inbox[pid] = [g]
+                else:
+                    box.append(g)
+            pending[pid] -= 1
+            if pending[pid] == 0:
+                ready.append(pid)
+    return result
+
+
+async def run_backward(
+    graph: Graph,
+    output: Node,
+    seed: Any,
+    prop: Propagator[Any],
+    *,
+    depth: int | None = None,
+    params: Sequence[Parameter] | None = None,
+    concurrency: int = 16,
+) -> dict[str, Any]:
+    """The same sweep as :func:`run_backward_sync`, with ready local steps run concurrently."""
+    if not prop.is_async:
+        return run_backward_sync(graph, output, seed, prop, depth=depth, params=params)
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    plan = plan_backward(graph, output, depth=depth, params=params)
+    result: dict[str, Any] = {}
+    graph.grads = {}
+    if not plan.pending:
+        return result
+    targets = plan.targets
+    pending = plan.pending
+    nodes = graph.nx.nodes
+    inbox: dict[int, list[Any]] = {plan.output: [prop.seed(output, seed)]}
+    limiter = asyncio.Semaphore(concurrency)
+
+    async def step(nid: int, group: asyncio.TaskGroup) -> None:
+        grads = inbox.pop(nid, None)
+        tg = targets.get(nid, ())
+        outs: Sequence[Any]
+        if grads:
+            node = nodes[nid]["node"]
+            async with limiter:
+                grad = await prop.aaccumulate(node, grads)
+                graph.grads[nid] = grad
+                if node.param is not None:
+                    _deliver(prop, result, node, grad)
+                outs = await prop.alocal(node, grad, tg) if tg else ()
+        else:
+            outs = [None] * len(tg)
+        for (parent, _), g in zip(tg, outs, strict=True):
+            pid = parent.id
+            if g is not None:
+                inbox.setdefault(pid, []).append(g)
+            pending[pid] -= 1
+            if pending[pid] == 0:
+                group.create_task(step(pid, group))
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(step(plan.output, group))
+    return result

@@ -1,0 +1,215 @@
+"""A traced computation graph held in a networkx DiGraph."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from textgrad_lab.graphs.errors import GraphError
+from textgrad_lab.graphs.kinds import Kind
+from textgrad_lab.graphs.node import ErrorInfo, Node
+from textgrad_lab.graphs.parameter import Parameter
+
+if TYPE_CHECKING:
+    from textgrad_lab.graphs.backward import Propagator
+    from textgrad_lab.graphs.op import OpSpec
+
+
+class Graph:
+    """Nodes are integer ids in ``self.nx``; each carries its :class:`Node` as ``node``.
+
+    Edges run from an input to the op that consumed it; ``labels`` names the argument
+    slots the input filled (``["a", "b"]`` for ``mul(x, x)``).
+    """
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.nx: nx.DiGraph = nx.DiGraph()
+        self._ids = itertools.count()
+        self._param_nodes: dict[int, Node] = {}
+        self._lock = threading.Lock()
+        # Per-node gradients of the last backward, for inspection (feedback per node).
+        self.grads: dict[int, Any] = {}
+
+    # -- building -------------------------------------------------------------------
+    def param_node(self, param: Parameter) -> Node:
+        """The node standing for ``param`` in this graph (one per parameter)."""
+        node = self._param_nodes.get(id(param))
+        if node is not None and node.param is param:
+            return node
+        with self._lock:
+            node_id = next(self._ids)
+            node = Node(
+                self,
+                node_id,
+                param.value,
+                name=param.name,
+                kind=param.kind,
+                role=param.role,
+                param=param,
+            )
+            self._param_nodes[id(param)] = node
+            self.nx.add_node(node_id, node=node)
+        return node
+
+    def add_op_node(
+        self,
+        spec: OpSpec,
+        value: Any,
+        kind: Kind,
+        inputs: dict[str, Any],
+        parents: list[tuple[Node, str]],
+        error: ErrorInfo | None = None,
+    ) -> Node:
+        with self._lock:
+            node_id = next(self._ids)
+            node = Node(
+                self,
+                node_id,
+                value,
+                name=f"{spec.name}_{node_id}",
+                kind=kind,
+                op=spec,
+                inputs=inputs,
+                error=error,
+            )
+            g = self.nx
+            g.add_node(node_id, node=node)
+            adj = g._succ  # direct access keeps per-edge cost low on the hot tracing path
+            for parent, label in parents:
+                edge = adj[parent.id].get(node_id)
+                if edge is None:
+                    g.add_edge(parent.id, node_id, labels=[label])
+                else:
+                    edge["labels"].append(label)
+        return node
+
+    def add_node(self, node: Node) -> None:
+        """Insert an already built node (used when loading a saved graph)."""
+        with self._lock:
+            self.nx.add_node(node.id, node=node)
+            if node.param is not None:
+                self._param_nodes[id(node.param)] = node
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    # -- reading --------------------------------------------------------------------
+    def node(self, node_id: int) -> Node:
+        try:
+            return self.nx.nodes[node_id]["node"]
+        except KeyError:
+            raise GraphError(f"graph has no node with id {node_id}") from None
+
+    def nodes(self) -> Iterator[Node]:
+        for _, data in self.nx.nodes(data="node"):
+            yield data
+
+    def inputs_of(self, node: Node) -> list[tuple[Node, list[str]]]:
+        """The traced inputs of ``node`` with the argument slots each one filled."""
+        nodes = self.nx.nodes
+        return [(nodes[p]["node"], d["labels"]) for p, d in self.nx._pred[node.id].items()]
+
+    def consumers_of(self, node: Node) -> list[Node]:
+        nodes = self.nx.nodes
+        return [nodes[s]["node"] for s in self.nx._succ[node.id]]
+
+    def parameters(self, trainable_only: bool = True) -> list[Parameter]:
+        params = [n.param for n in self._param_nodes.values() if n.param is not None]
+        return [p for p in params if p.trainable or not trainable_only]
+
+    def contains(self, node: Node) -> bool:
+        return node._graph() is self and node.id in self.nx
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def __repr__(self) -> str:
+        return f"Graph({self.name!r}, nodes={len(self)}, edges={self.nx.number_of_edges()})"
+
+    # -- backward -------------------------------------------------------------------
+    def backward(
+        self,
+        output: Node,
+        seed: Any = None,
+        *,
+        depth: int | None = None,
+        propagator: Propagator[Any] | None = None,
+        params: list[Parameter] | None = None,
+        concurrency: int = 16,
+    ) -> dict[str, Any]:
+        """Send gradients from ``output`` to the parameters; returns this call's ``{name: grad}``.
+
+        With no propagator the numeric one is used (each op's derivative rule).
+        ``depth=K`` lets only the K nearest levels above the output receive gradients.
+        """
+        from textgrad_lab.graphs.backward import VJPPropagator, run_backward, run_backward_sync
+
+        prop = propagator if propagator is not None else VJPPropagator()
+        if not prop.is_async:
+            return run_backward_sync(self, output, seed, prop, depth=depth, params=params)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(
+                run_backward(
+                    self, output, seed, prop, depth=depth, params=params, concurrency=concurrency
+                )
+            )
+        raise RuntimeError(
+            "Graph.backward was called inside a running event loop with an async "
+            "propagator; use `await graph.abackward(...)` instead"
+        )
+
+    async def abackward(
+        self,
+        output: Node,
+        seed: Any = None,
+        *,
+        depth: int | None = None,
+        propagator: Propagator[Any] | None = None,
+        params: list[Parameter] | None = None,
+        concurrency: int = 16,
+    ) -> dict[str, Any]:
+        from textgrad_lab.graphs.backward import VJPPropagator, run_backward
+
+        prop = propagator if propagator is not None else VJPPropagator()
+        return await run_backward(
+            self, output, seed, prop, depth=depth, params=params, concurrency=concurrency
+        )
+
+    # -- export ---------------------------------------------------------------------
+    def to_json(self, path: str | Path | None = None) -> str:
+        from textgrad_lab.graphs.export import graph_to_record
+
+        text = graph_to_record(self).model_dump_json(indent=2)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> Graph:
+        from textgrad_lab.graphs.export import load_graph_json
+
+        return load_graph_json(text_or_path)
+
+    def to_graphml(self, path: str | Path) -> None:
+        from textgrad_lab.graphs.export import write_graphml
+
+        write_graphml(self, path)
+
+    def to_dot(self) -> str:
+        from textgrad_lab.graphs.export import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        from textgrad_lab.graphs.export import to_mermaid
+
+        return to_mermaid(self)

@@ -1,0 +1,346 @@
+"""``@op``: a traced Python function whose every call becomes a graph node."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import linecache
+import textwrap
+import traceback
+from collections.abc import Callable
+from typing import Any, overload
+
+from textgrad_lab.graphs.errors import OpError
+from textgrad_lab.graphs.graph import Graph
+from textgrad_lab.graphs.kinds import infer_kind
+from textgrad_lab.graphs.node import ErrorInfo, Node
+from textgrad_lab.graphs.parameter import Parameter
+from textgrad_lab.graphs.tracing import _current
+
+# A derivative rule: (upstream gradient, output value, *input values) -> one gradient
+# per positional input (None where the input gets none).
+VJP = Callable[..., tuple[Any, ...]]
+
+
+class OpSpec:
+    """What an op is: its function, its description for prompts, its derivative rule."""
+
+    __slots__ = (
+        "_code_cache",
+        "_source",
+        "arg_index",
+        "arg_names",
+        "code_param",
+        "doc",
+        "fn",
+        "name",
+        "varargs",
+        "vjp",
+    )
+
+    def __init__(
+        self,
+        fn: Callable[..., Any] | None,
+        *,
+        name: str | None = None,
+        doc: str | None = None,
+        vjp: VJP | None = None,
+        code_param: Parameter | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "op")
+        self.doc = inspect.cleandoc(
+            doc if doc is not None else (getattr(fn, "__doc__", None) or "")
+        )
+        self.vjp = vjp
+        self.code_param = code_param
+        self._source = source
+        self._code_cache: tuple[str, Callable[..., Any]] | None = None
+        self.arg_names: tuple[str, ...] = ()
+        self.varargs: str | None = None
+        if fn is not None:
+            self._read_signature(fn)
+        self.arg_index = {n: i for i, n in enumerate(self.arg_names)}
+
+    def _read_signature(self, fn: Callable[..., Any]) -> None:
+        names: list[str] = []
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return
+        for p in sig.parameters.values():
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.append(p.name)
+            elif p.kind is p.VAR_POSITIONAL:
+                self.varargs = p.name
+        self.arg_names = tuple(names)
+
+    @property
+    def source(self) -> str:
+        if self.code_param is not None:
+            return str(self.code_param.value)
+        if self._source is None:
+            self._source = function_source(self.fn) if self.fn is not None else ""
+        return self._source
+
+    @property
+    def description(self) -> str:
+        signature = f"{self.name}({', '.join(self.arg_names)})"
+        return f"{signature}: {self.doc}" if self.doc else signature
+
+    def callable(self) -> Callable[..., Any]:
+        """The function to run: for trainable code, the parameter's current source."""
+        if self.code_param is None:
+            assert self.fn is not None, f"op {self.name!r} was loaded from a file and cannot run"
+            return self.fn
+        source = str(self.code_param.value)
+        if self._code_cache is None or self._code_cache[0] != source:
+            self._code_cache = (source, compile_function(source, self.name, self.fn))
+        return self._code_cache[1]
+
+
+def function_source(fn: Callable[..., Any]) -> str:
+    """The function's source without decorators, dedented."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return ""
+    lines = source.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def "))), 0
+    )
+    return "\n".join(lines[start:]) + "\n"
+
+
+def compile_function(
+    source: str, name: str, original: Callable[..., Any] | None
+) -> Callable[..., Any]:
+    """Compile ``source`` and return the function called ``name`` it defines.
+
+    The source is registered with linecache under a synthetic file name so that
+    tracebacks of trainable code show the failing line.
+    """
+    filename = f"<trainable {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = dict(original.__globals__) if original is not None else {}
+    defined: dict[str, Any] = {}
+    # Definitions land in their own dict: the module's global of that name is the op
+    # itself, which must not be mistaken for the freshly compiled function.
+    exec(compile(source, filename, "exec"), namespace, defined)
+    fn = defined.get(name)
+    if not inspect.isfunction(fn):
+        raise NameError(f"the new code of {name!r} no longer defines a function called {name!r}")
+    return fn
+
+
+def _error_info(exc: BaseException, spec: OpSpec, fn: Callable[..., Any] | None) -> ErrorInfo:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.text:
+        line, lineno = exc.text.rstrip("\n"), exc.lineno
+    else:
+        own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
+        own = [f for f in frames if f.filename == own_file] or frames[-1:]
+        line = own[-1].line if own else None
+        lineno = own[-1].lineno if own else None
+    summary = "".join(traceback.format_list(frames[1:])) if len(frames) > 1 else ""
+    return ErrorInfo(
+        type=type(exc).__name__,
+        message=str(exc),
+        traceback=summary,
+        line=line,
+        lineno=lineno,
+    )
+
+
+def _unwrap(value: Any) -> Any:
+    cls = type(value)
+    if cls is Node or cls is Parameter or isinstance(value, Node | Parameter):
+        return value.value
+    if cls is list or cls is tuple:
+        return cls(_unwrap(v) for v in value)
+    if cls is dict:
+        return {k: _unwrap(v) for k, v in value.items()}
+    return value
+
+
+def _link(graph: Graph, value: Any, label: str, parents: list[tuple[Node, str]]) -> Any:
+    """The plain value of an argument, noting each traced value inside it as a parent."""
+    if isinstance(value, Node):
+        if value._graph() is graph:
+            parents.append((value, label))
+        return value.value
+    if isinstance(value, Parameter):
+        parents.append((graph.param_node(value), label))
+        return value.value
+    cls = type(value)
+    if cls is list or cls is tuple:
+        return cls(_link(graph, v, f"{label}[{i}]", parents) for i, v in enumerate(value))
+    if cls is dict:
+        return {k: _link(graph, v, f"{label}[{k!r}]", parents) for k, v in value.items()}
+    return value
+
+
+class Op:
+    """A function whose calls are recorded as nodes while a trace is active."""
+
+    def __init__(self, spec: OpSpec) -> None:
+        self.spec = spec
+        fn = spec.fn
+        self._is_async = fn is not None and inspect.iscoroutinefunction(fn)
+        if fn is not None:
+            functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    @property
+    def code(self) -> Parameter | None:
+        """The code Parameter of a trainable op."""
+        return self.spec.code_param
+
+    def parameters(self) -> list[Parameter]:
+        return [self.spec.code_param] if self.spec.code_param is not None else []
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        graph = _current.get()
+        if graph is None:
+            fn = self.spec.callable()
+            plain_args = [_unwrap(a) for a in args]
+            plain_kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
+            return fn(*plain_args, **plain_kwargs)
+        if self._is_async:
+            return self._acall_traced(graph, args, kwargs)
+        return self._call_traced(graph, args, kwargs)
+
+    def _bind(
+        self, graph: Graph, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any], dict[str, Any], list[tuple[Node, str]]]:
+        spec = self.spec
+        names = spec.arg_names
+        parents: list[tuple[Node, str]] = []
+        inputs: dict[str, Any] = {}
+        call_args: list[Any] = []
+        for i, a in enumerate(args):
+            label = names[i] if i < len(names) else f"{spec.varargs or 'args'}[{i - len(names)}]"
+            v = _link(graph, a, label, parents)
+            inputs[label] = v
+            call_args.append(v)
+        call_kwargs: dict[str, Any] = {}
+        for k, a in kwargs.items():
+            v = _link(graph, a, k, parents)
+            inputs[k] = v
+            call_kwargs[k] = v
+        if spec.code_param is not None:
+            parents.append((graph.param_node(spec.code_param), "__code__"))
+        return call_args, call_kwargs, inputs, parents
+
+    def _record(
+        self,
+        graph: Graph,
+        inputs: dict[str, Any],
+        parents: list[tuple[Node, str]],
+        result: Any,
+    ) -> Node:
+        if isinstance(result, Node | Parameter):
+            result = result.value
+        return graph.add_op_node(self.spec, result, infer_kind(result), inputs, parents)
+
+    def _fail(
+        self,
+        graph: Graph,
+        inputs: dict[str, Any],
+        parents: list[tuple[Node, str]],
+        exc: Exception,
+        fn: Callable[..., Any] | None,
+    ) -> OpError:
+        info = _error_info(exc, self.spec, fn)
+        node = graph.add_op_node(self.spec, None, "text", inputs, parents, error=info)
+        node.value = f"{info.summary()}\n{info.traceback}".rstrip()
+        err = OpError(info, node)
+        err.__cause__ = exc
+        return err
+
+    def _call_traced(self, graph: Graph, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+        call_args, call_kwargs, inputs, parents = self._bind(graph, args, kwargs)
+        fn: Callable[..., Any] | None = None
+        token = _current.set(None)  # an op is atomic: calls inside it are not recorded
+        try:
+            fn = self.spec.callable()
+            result = fn(*call_args, **call_kwargs)
+        except Exception as exc:
+            raise self._fail(graph, inputs, parents, exc, fn) from exc
+        finally:
+            _current.reset(token)
+        return self._record(graph, inputs, parents, result)
+
+    async def _acall_traced(
+        self, graph: Graph, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Node:
+        call_args, call_kwargs, inputs, parents = self._bind(graph, args, kwargs)
+        fn: Callable[..., Any] | None = None
+        token = _current.set(None)
+        try:
+            fn = self.spec.callable()
+            result = await fn(*call_args, **call_kwargs)
+        except Exception as exc:
+            raise self._fail(graph, inputs, parents, exc, fn) from exc
+        finally:
+            _current.reset(token)
+        return self._record(graph, inputs, parents, result)
+
+    def __repr__(self) -> str:
+        return f"<op {self.spec.name}>"
+
+
+@overload
+def op(fn: Callable[..., Any], /) -> Op: ...
+@overload
+def op(
+    *,
+    trainable: bool = False,
+    name: str | None = None,
+    role: str | None = None,
+    vjp: VJP | None = None,
+) -> Callable[[Callable[..., Any]], Op]: ...
+
+
+def op(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    trainable: bool = False,
+    name: str | None = None,
+    role: str | None = None,
+    vjp: VJP | None = None,
+) -> Op | Callable[[Callable[..., Any]], Op]:
+    """Make a function traceable: inside ``tl.trace()`` each call becomes a node.
+
+    ``trainable=True`` turns the function's source into a code Parameter; the op then
+    runs whatever source that parameter holds, so an optimizer can rewrite it.
+    ``vjp`` gives the op a numeric derivative rule.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Op:
+        op_name = name or f.__name__
+        code_param = None
+        if trainable:
+            source = function_source(f)
+            if not source:
+                raise ValueError(
+                    f"cannot read the source of {op_name!r} (defined interactively?): "
+                    "trainable ops need their function defined in a file"
+                )
+            code_param = Parameter(
+                source,
+                name=op_name,
+                kind="code",
+                role=role or f"Python source of the function {op_name}",
+            )
+        return Op(OpSpec(f, name=op_name, vjp=vjp, code_param=code_param))
+
+    if fn is not None:
+        return wrap(fn)
+    return wrap
