@@ -1,0 +1,194 @@
+"""The `Engine` interface: one async call, a sync wrapper, and the middleware stack.
+
+A backend subclass implements only `_acall(request) -> Completion`: one raw
+request, mapping provider failures to `TransientError` / `PermanentError`.
+Everything else (cache, budgets, structured replies and reasks, retries, rate
+limits, accounting) is middleware that every engine shares, so the mock
+exercises exactly the path real engines take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from textgrad_lab.llm.cache import CacheMiddleware, ResponseCache
+from textgrad_lab.llm.errors import SyncInAsyncError
+from textgrad_lab.llm.limits import RateLimiter, RateLimitMiddleware
+from textgrad_lab.llm.middleware import (
+    AccountingMiddleware,
+    BudgetMiddleware,
+    Handler,
+    Middleware,
+)
+from textgrad_lab.llm.redact import is_secret_option
+from textgrad_lab.llm.retry import RetryMiddleware, RetryPolicy, Sleep
+from textgrad_lab.llm.structured import StructuredMiddleware
+from textgrad_lab.llm.types import Completion, EngineSpec, Message, Request
+from textgrad_lab.llm.usage import Budget, UsageTracker
+
+# Options of `acomplete(**kw)` that are not sampling options.
+_CALL_SWITCHES = {"cache"}
+
+
+class Engine(ABC):
+    """Base class of every engine.
+
+    Common options (all keyword-only, all optional):
+      cache: bool | ResponseCache     persistent cache on (default for real engines) or off
+      cache_dir: str                  cache directory (default $TEXTGRAD_LAB_CACHE_DIR
+                                      or ~/.cache/textgrad_lab)
+      max_concurrency, rpm, tpm       rate limits for this model
+      retry: RetryPolicy | dict       backoff settings; or max_retries: int
+      max_reasks: int                 reasks after a reply fails validation (default 2)
+      usage: UsageTracker             share accounting between engines
+      budget: Budget | dict           limits on calls, tokens, cost
+      sleep, rng                      injectable backoff sleep and jitter source (tests)
+    """
+
+    #: The engine decodes under `request.json_schema` itself (no instructions needed).
+    native_schema: ClassVar[bool] = False
+    #: Whether the persistent cache is on when the caller does not say.
+    default_cache: ClassVar[bool] = True
+    #: Default concurrency bound when the caller does not say.
+    default_concurrency: ClassVar[int | None] = 16
+
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        *,
+        cache: bool | ResponseCache | None = None,
+        cache_dir: str | None = None,
+        max_concurrency: int | None = None,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        retry: RetryPolicy | dict[str, Any] | None = None,
+        max_retries: int | None = None,
+        max_reasks: int = 2,
+        usage: UsageTracker | None = None,
+        budget: Budget | dict[str, Any] | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+        address: str | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        policy = RetryPolicy.model_validate(retry or {})
+        if max_retries is not None:
+            policy = policy.model_copy(update={"max_retries": max_retries})
+        self.retry_policy = policy
+        self.usage = usage if usage is not None else UsageTracker()
+        if budget is not None:
+            self.usage.budget = Budget.model_validate(budget)
+        if isinstance(cache, ResponseCache):
+            store, enabled = cache, True
+        else:
+            store = ResponseCache(cache_dir)
+            enabled = self.default_cache if cache is None else bool(cache)
+        self.cache = store
+        concurrency = self.default_concurrency if max_concurrency is None else max_concurrency
+        self.limiter = RateLimiter(concurrency, rpm, tpm)
+        self.middleware: list[Middleware] = [
+            AccountingMiddleware(self.usage, model),
+            CacheMiddleware(store, self.cache_identity(), enabled),
+            BudgetMiddleware(self.usage),
+            StructuredMiddleware(max_reasks=max_reasks, instructions=not self.native_schema),
+            RetryMiddleware(policy, model=model, address=address, sleep=sleep, rng=rng),
+            RateLimitMiddleware(self.limiter),
+        ]
+        # Rebuildable options: JSON values only, secrets never.
+        self._spec_options: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "cache": enabled,
+                "cache_dir": cache_dir,
+                "max_concurrency": max_concurrency,
+                "rpm": rpm,
+                "tpm": tpm,
+                "retry": policy.model_dump() if (retry or max_retries is not None) else None,
+                "max_reasks": max_reasks if max_reasks != 2 else None,
+                "budget": self.usage.budget.model_dump() if budget is not None else None,
+            }.items()
+            if v is not None
+        }
+
+    # -- what subclasses provide ------------------------------------------------
+    @abstractmethod
+    async def _acall(self, req: Request) -> Completion:
+        """One raw request. Map failures to TransientError / PermanentError."""
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Engine settings that change the answer (never secrets)."""
+        return {"name": self.name, "model": self.model}
+
+    def _engine_options(self) -> dict[str, Any]:
+        """Backend options for `spec` (subclasses add theirs)."""
+        return {}
+
+    # -- public API ---------------------------------------------------------------
+    @property
+    def spec(self) -> EngineSpec:
+        opts = {**self._spec_options, **self._engine_options()}
+        return EngineSpec(
+            name=self.name, options={k: v for k, v in opts.items() if not is_secret_option(k)}
+        )
+
+    @property
+    def cache_enabled(self) -> bool:
+        return any(isinstance(m, CacheMiddleware) and m.enabled for m in self.middleware)
+
+    async def acomplete(
+        self,
+        messages: list[Message],
+        *,
+        response_model: type[BaseModel] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        **kw: Any,
+    ) -> Completion:
+        """Run one call through the middleware stack.
+
+        Extra keyword options (top_p, stop, ...) go to the provider and into
+        the cache key; `cache=False` / `cache=True` overrides the engine's
+        cache switch for this call.
+        """
+        req = Request(
+            messages=[dict(m) for m in messages],
+            response_model=response_model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            extra={k: v for k, v in kw.items() if k not in _CALL_SWITCHES},
+            cache=kw.get("cache"),
+        )
+        return await self._dispatch(0, req)
+
+    def complete(self, messages: list[Message], **kw: Any) -> Completion:
+        """Synchronous `acomplete`, for scripts and notebooks without a running loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.acomplete(messages, **kw))
+        raise SyncInAsyncError(
+            "Engine.complete() was called inside a running event loop; "
+            "use `await engine.acomplete(...)` there instead"
+        )
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Release network clients (engines that hold none do nothing)."""
+
+    # -- plumbing -----------------------------------------------------------------
+    def _dispatch(self, i: int, req: Request) -> Any:
+        if i >= len(self.middleware):
+            return self._acall(req)
+        nxt: Handler = lambda r: self._dispatch(i + 1, r)  # noqa: E731
+        return self.middleware[i](req, nxt)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

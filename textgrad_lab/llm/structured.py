@@ -1,0 +1,145 @@
+"""Structured replies: JSON extraction, schema instructions, reask on failure.
+
+The middleware asks the engine to decode under the response model's JSON
+schema (engines with a native schema mode use it), optionally adds plain
+instructions for providers without one, then validates. A reply that does not
+validate is asked again with the validation error, `max_reasks` times at most;
+after that the call returns `Completion(ok=False, error=...)`. Nothing here
+raises on a malformed reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from textgrad_lab.llm.middleware import Handler
+from textgrad_lab.llm.types import Completion, Message, Request, Usage
+
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON|javascript)?[ \t]*\n?(.*?)```", re.DOTALL)
+_MAX_ERROR_CHARS = 1500
+
+
+@lru_cache(maxsize=256)
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a response model (cached: it is asked on every call)."""
+    return model.model_json_schema()
+
+
+def schema_instructions(schema: dict[str, Any]) -> str:
+    return (
+        "Reply with only a JSON object (no prose, no code fence) that matches this JSON schema:\n"
+        + json.dumps(schema, sort_keys=True)
+    )
+
+
+def with_instructions(messages: list[Message], schema: dict[str, Any]) -> list[Message]:
+    """Append the schema instructions to the last user message (or add one)."""
+    text = schema_instructions(schema)
+    out = [dict(m) for m in messages]
+    for m in reversed(out):
+        if m.get("role") == "user":
+            m["content"] = f"{m.get('content', '')}\n\n{text}"
+            return out
+    return [*out, {"role": "user", "content": text}]
+
+
+def json_candidates(text: str) -> list[Any]:
+    """Every JSON value found in `text`, most likely first.
+
+    Order: the whole text, the bodies of code fences, then each `{`/`[` from
+    which a JSON value decodes (this handles leading and trailing prose).
+    """
+    found: list[Any] = []
+    stripped = text.strip()
+    with contextlib.suppress(ValueError):
+        found.append(json.loads(stripped))
+    for body in _FENCE.findall(text):
+        with contextlib.suppress(ValueError):
+            found.append(json.loads(body.strip()))
+    decoder = json.JSONDecoder()
+    for i, ch in enumerate(text):
+        if ch in "{[":
+            try:
+                value, _ = decoder.raw_decode(text, i)
+            except ValueError:
+                continue
+            found.append(value)
+    return found
+
+
+def parse_reply(text: str, model: type[BaseModel]) -> tuple[BaseModel | None, str | None]:
+    """Return (parsed, None) or (None, a message explaining what failed)."""
+    candidates = json_candidates(text)
+    if not candidates:
+        return None, "the reply contains no JSON value"
+    first_error: str | None = None
+    for value in candidates:
+        try:
+            return model.model_validate(value), None
+        except Exception as e:  # ValidationError, or anything a custom validator raises
+            first_error = first_error or str(e)
+    return None, (first_error or "invalid")[:_MAX_ERROR_CHARS]
+
+
+def reask_message(error: str) -> Message:
+    return {
+        "role": "user",
+        "content": (
+            "Your previous reply could not be used: "
+            f"{error}\nReply again with only the corrected JSON object."
+        ),
+    }
+
+
+class StructuredMiddleware:
+    """Parses replies into the response model, reasking on validation errors."""
+
+    def __init__(self, *, max_reasks: int = 2, instructions: bool = True) -> None:
+        self.max_reasks = max_reasks
+        self.instructions = instructions
+
+    async def __call__(self, req: Request, call_next: Handler) -> Completion:
+        if req.response_model is None:
+            return await call_next(req)
+        schema = schema_of(req.response_model)
+        messages = with_instructions(req.messages, schema) if self.instructions else req.messages
+        sub = Request(
+            messages=messages,
+            response_model=req.response_model,
+            temperature=req.temperature,
+            max_tokens=req.max_tokens,
+            seed=req.seed,
+            extra=req.extra,
+            cache=req.cache,
+            json_schema=schema,
+        )
+        usage, attempts = Usage(), 0
+        error = "no reply"
+        for _ in range(self.max_reasks + 1):
+            c = await call_next(sub)
+            usage, attempts = usage + c.usage, attempts + c.attempts
+            if not c.ok:  # transient failures that outlasted retries
+                return c.model_copy(update={"usage": usage, "attempts": attempts})
+            parsed, err = parse_reply(c.text, req.response_model)
+            if parsed is not None:
+                return c.model_copy(update={"parsed": parsed, "usage": usage, "attempts": attempts})
+            error = err or "invalid reply"
+            sub = sub.with_messages(
+                [*sub.messages, {"role": "assistant", "content": c.text}, reask_message(error)]
+            )
+        return c.model_copy(
+            update={
+                "ok": False,
+                "parsed": None,
+                "error": f"reply did not match {req.response_model.__name__} "
+                f"after {self.max_reasks + 1} attempts: {error}",
+                "usage": usage,
+                "attempts": attempts,
+            }
+        )
