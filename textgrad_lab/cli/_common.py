@@ -1,0 +1,99 @@
+"""Shared pieces of the command line: errors with a fix, exit codes, consoles."""
+
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import typer
+from rich.console import Console
+
+# Exit codes the commands promise: 0 success, 1 a failed run, 2 bad usage.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+DEBUG_ENV = "TEXTGRAD_LAB_DEBUG"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(Exception):
+    """An error the user can fix: printed as one line, problem first, then the fix."""
+
+    def __init__(self, problem: str, fix: str = "", *, code: int = EXIT_FAILED) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+        self.code = code
+
+    def line(self) -> str:
+        return f"{self.problem}; {self.fix}" if self.fix else self.problem
+
+
+def usage_error(problem: str, fix: str = "") -> CliError:
+    return CliError(problem, fix, code=EXIT_USAGE)
+
+
+def stdout() -> Console:
+    # Built per call: CliRunner swaps sys.stdout between invocations.
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def debug_enabled() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        root = ctx.find_root()
+        if isinstance(root.obj, dict) and root.obj.get("debug"):
+            return True
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _fail(line: str, code: int) -> typer.Exit:
+    stderr().print(f"[bold red]error:[/] {line}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn exceptions into one clear line and the promised exit code.
+
+    With --debug (or TEXTGRAD_LAB_DEBUG=1) the traceback is printed as well.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except CliError as exc:
+            if debug_enabled():
+                stderr().print(traceback.format_exc(), markup=False)
+            raise _fail(exc.line(), exc.code) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", EXIT_FAILED) from None
+        except Exception as exc:
+            if debug_enabled():
+                stderr().print(traceback.format_exc(), markup=False)
+                hint = ""
+            else:
+                hint = " (run with --debug for the traceback)"
+            raise _fail(f"{type(exc).__name__}: {exc}{hint}", EXIT_FAILED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def missing_feature(what: str, module: str) -> CliError:
+    """The error for a part of the framework that this installation does not have yet."""
+    return CliError(
+        f"{what} is not available in this installation ({module} is missing)",
+        "update textgrad-lab to a version that ships it",
+    )

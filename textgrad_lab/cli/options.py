@@ -1,0 +1,113 @@
+"""Options of a run: from the command line, a TOML config file, the workflow's defaults.
+
+The command line wins over the config file, which wins over the workflow's ``defaults``,
+which win over the built-in defaults below. One model holds them all, so every command
+validates them the same way.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from textgrad_lab.cli._common import usage_error
+
+OPTIMIZERS = ("tgd", "optoprime", "opro", "ann", "symbolic")
+EXECUTORS = ("local", "ray")
+
+
+class RunOptions(BaseModel):
+    """Every option of ``optimize`` (``eval`` and ``graph`` use a subset)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str | None = None
+    split: tuple[int | float, int | float, int | float] | None = None
+    optimizer: Literal["tgd", "optoprime", "opro", "ann", "symbolic"] | None = None
+    model: str | None = None
+    optimizer_model: str | None = None
+    api_base: str | None = None
+    steps: int | None = Field(default=None, ge=1)
+    epochs: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=4, ge=1)
+    concurrency: int = Field(default=8, ge=1)
+    budget_cost: float | None = Field(default=None, gt=0)
+    budget_calls: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    out: str | None = None
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    eval_test: bool = True
+
+
+def parse_split(text: str) -> tuple[int | float, int | float, int | float]:
+    """``"10,10,20"`` (counts) or ``"0.6,0.2,0.2"`` (fractions) -> three sizes."""
+    parts = [p.strip() for p in text.replace("/", ",").split(",")]
+    if len(parts) != 3:
+        raise usage_error(
+            f"--split {text!r} needs three sizes", "write TRAIN,VAL,TEST, e.g. --split 10,10,20"
+        )
+    out: list[int | float] = []
+    for p in parts:
+        try:
+            out.append(int(p) if p.isdigit() else float(p))
+        except ValueError:
+            raise usage_error(
+                f"--split {text!r}: {p!r} is not a number",
+                "give counts (10,10,20) or fractions (0.6,0.2,0.2)",
+            ) from None
+    return out[0], out[1], out[2]
+
+
+def read_config(path: str | Path, section: str) -> dict[str, Any]:
+    """Options from a TOML file: top-level keys, overridden by a ``[section]`` table."""
+    p = Path(path)
+    if not p.exists():
+        raise usage_error(f"no config file at {p}", "check the --config path")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise usage_error(f"{p}: not valid TOML ({exc})", "fix the file") from None
+    merged = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    table = raw.get(section, {})
+    if isinstance(table, dict):
+        merged.update(table)
+    out = {k.replace("-", "_"): v for k, v in merged.items()}
+    if isinstance(out.get("split"), str):
+        out["split"] = parse_split(out["split"])
+    unknown = sorted(set(out) - set(RunOptions.model_fields))
+    if unknown:
+        raise usage_error(
+            f"{p}: unknown option(s) {', '.join(unknown)}",
+            f"known options are {', '.join(sorted(RunOptions.model_fields))}",
+        )
+    return out
+
+
+def resolve(
+    cli: dict[str, Any],
+    config: str | Path | None = None,
+    *,
+    workflow_defaults: dict[str, Any] | None = None,
+    section: str = "optimize",
+) -> RunOptions:
+    """Merge the layers: command line > config file > workflow defaults > built-ins."""
+    merged: dict[str, Any] = {}
+    for layer in (
+        {k.replace("-", "_"): v for k, v in (workflow_defaults or {}).items()},
+        read_config(config, section) if config else {},
+        {k: v for k, v in cli.items() if v is not None},
+    ):
+        merged.update(layer)
+    try:
+        return RunOptions(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(x) for x in first["loc"])
+        raise usage_error(
+            f"bad value for {name.replace('_', '-')}: {first['msg']}",
+            "see textgrad-lab optimize --help",
+        ) from None

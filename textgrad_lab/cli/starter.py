@@ -1,0 +1,1 @@
+STARTER = "# placeholder {name}\n"

@@ -1,0 +1,292 @@
+"""Workflow files: one object that says what to run, what to train, how to score, on what data.
+
+A workflow file is a Python file (or ``package.module:attribute``) that defines, at module
+level, ``workflow = Workflow(...)``. The command line (``textgrad-lab optimize FILE``) and
+the Python API read the same object, so a file that runs in one runs in the other::
+
+    import textgrad_lab as tl
+    from textgrad_lab.train.workflow import Workflow
+
+    system = tl.Parameter("Answer the question.", name="system", role="system prompt")
+
+    async def solve(example, engine):
+        ...  # traced ops; return the output Node
+        return answer
+
+    workflow = Workflow(forward=solve, parameters=[system], metric=..., data="rows.jsonl")
+
+Nothing here imports an LLM library: the engine is built by whoever runs the workflow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from textgrad_lab.graphs import Parameter
+from textgrad_lab.train.data import Dataset, DatasetError, Example
+from textgrad_lab.train.splits import Splits, split_dataset
+
+DATA_ENV = "TEXTGRAD_LAB_DATA"  # read by train.loaders; named in error messages
+SplitSize = int | float | None
+
+
+class WorkflowError(ValueError):
+    """A workflow file cannot be loaded or is not a valid workflow; the message says the fix."""
+
+
+class Workflow(BaseModel):
+    """What ``textgrad-lab optimize`` and ``Trainer`` need to know about a task.
+
+    - ``forward(example, engine)``: sync or async; traces the workflow on one
+      :class:`~textgrad_lab.train.data.Example` and returns its output Node.
+    - ``parameters``: the Parameters the optimizer may change.
+    - ``metric``: ``metric(output_value, example)`` returning a MetricResult, a
+      ``(score, feedback)`` pair or a number; or a built-in name such as ``"numeric"``.
+    - ``data``: a path (``.json``, ``.jsonl``, ``.csv``), a Dataset, a list of dicts, or a
+      function returning one of those; ``data_options`` go to ``Dataset.load``
+      (``input_field``, ``target_field``, ...).
+    - ``split``: train / validation / test sizes, counts or fractions (file order unless
+      ``shuffle``).
+    - ``optimizer``, ``model``: defaults for ``--optimizer`` and ``--model``;
+      ``optimizer_model`` is the engine that writes gradients and updates (default:
+      ``model``).
+    - ``defaults``: defaults for any other ``optimize`` option (``steps``,
+      ``batch_size``, ...); a config file and the command line override them.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    forward: Callable[..., Any]
+    parameters: list[Parameter]
+    metric: Any
+    data: Any = None
+    data_options: dict[str, Any] = Field(default_factory=dict)
+    split: tuple[SplitSize, SplitSize, SplitSize] = (0.6, 0.2, 0.2)
+    shuffle: bool = False
+    optimizer: str = "tgd"
+    optimizer_options: dict[str, Any] = Field(default_factory=dict)
+    model: str = "local/smollm2"
+    optimizer_model: str | None = None
+    name: str = "workflow"
+    description: str = ""
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("forward")
+    @classmethod
+    def _check_forward(cls, fn: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return fn
+        positional = [
+            p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        has_var = any(p.kind is p.VAR_POSITIONAL for p in params.values())
+        if len(positional) < 2 and not has_var:
+            raise ValueError(
+                "forward must take (example, engine): it runs the workflow on one example "
+                f"with the given engine; {getattr(fn, '__name__', fn)!r} takes "
+                f"{len(positional)} positional argument(s)"
+            )
+        return fn
+
+    @field_validator("parameters")
+    @classmethod
+    def _check_parameters(cls, params: list[Parameter]) -> list[Parameter]:
+        if not params:
+            raise ValueError("parameters is empty: list the Parameters the optimizer may change")
+        names = [p.name for p in params]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"parameter names must be unique; repeated: {sorted(dup)}")
+        return params
+
+    @field_validator("metric")
+    @classmethod
+    def _check_metric(cls, metric: Any) -> Any:
+        if isinstance(metric, str):
+            from textgrad_lab.train.metrics import get_metric
+
+            return get_metric(metric)
+        if not callable(metric):
+            raise ValueError(
+                "metric must be a metric name (exact_match, numeric, contains, ...) or "
+                "callable as metric(output, example)"
+            )
+        return metric
+
+    # -- data ------------------------------------------------------------------------
+    def dataset(self, data: Any = None) -> Dataset:
+        """The whole dataset: ``data`` (e.g. from ``--data``) or the workflow's own."""
+        source = self.data if data is None else data
+        if source is None:
+            raise WorkflowError(
+                f"workflow {self.name!r} names no data: pass --data FILE, or set "
+                "data=... in the workflow file"
+            )
+        if callable(source) and not isinstance(source, Dataset):
+            source = source()
+        if isinstance(source, Dataset):
+            return source
+        if isinstance(source, str | os.PathLike):
+            path = Path(source).expanduser()
+            if not path.exists():
+                raise WorkflowError(
+                    f"no data file at {path}: check the path, or set {DATA_ENV} to the "
+                    "folder holding the shared data"
+                )
+            try:
+                return Dataset.load(path, **self.data_options)
+            except TypeError as exc:
+                raise WorkflowError(f"bad data_options {self.data_options}: {exc}") from None
+        if isinstance(source, Sequence):
+            opts = {k: v for k, v in self.data_options.items() if k != "name"}
+            return Dataset.from_list(source, name=self.data_options.get("name", self.name), **opts)
+        raise WorkflowError(
+            f"data must be a path, a Dataset, a list of dicts or a function; got "
+            f"{type(source).__name__}"
+        )
+
+    def splits(
+        self,
+        data: Any = None,
+        split: Sequence[SplitSize] | None = None,
+        *,
+        shuffle: bool | None = None,
+        seed: int = 0,
+    ) -> Splits:
+        """Train / validation / test parts of the dataset."""
+        sizes = tuple(split) if split is not None else self.split
+        if len(sizes) != 3:
+            raise WorkflowError(f"split needs three sizes (train, val, test), got {sizes}")
+        return split_dataset(
+            self.dataset(data),
+            sizes[0],
+            sizes[1],
+            sizes[2],
+            shuffle=self.shuffle if shuffle is None else shuffle,
+            seed=seed,
+        )
+
+    def first_example(self, data: Any = None) -> Example:
+        ds = self.dataset(data)
+        if len(ds) == 0:
+            raise WorkflowError(f"dataset {ds.name!r} is empty")
+        return ds[0]
+
+    # -- parameters ------------------------------------------------------------------
+    def parameter_values(self) -> dict[str, Any]:
+        return {p.name: p.value for p in self.parameters}
+
+    def set_parameter_values(self, values: dict[str, Any]) -> list[str]:
+        """Load saved values by name; returns the names that were set."""
+        by_name = {p.name: p for p in self.parameters}
+        unknown = sorted(set(values) - set(by_name))
+        if unknown:
+            raise WorkflowError(
+                f"saved parameters {unknown} are not in workflow {self.name!r} (it has "
+                f"{sorted(by_name)}): was the run made with another workflow?"
+            )
+        for name, value in values.items():
+            by_name[name].value = value
+        return sorted(values)
+
+
+# -- loading -----------------------------------------------------------------------------
+def load_workflow(spec: str | os.PathLike[str], attribute: str = "workflow") -> Workflow:
+    """Load a Workflow from ``path/to/file.py``, ``file.py:name`` or ``package.module:name``.
+
+    The attribute may be a Workflow or a function of no arguments returning one.
+    """
+    text = os.fspath(spec)
+    target, _, attr = text.rpartition(":") if _has_attribute(text) else (text, "", "")
+    attr = attr or attribute
+    if target.endswith(".py") or os.sep in target or "/" in target:
+        module = _load_file(Path(target))
+    else:
+        module = _load_module(target)
+    if not hasattr(module, attr):
+        found = [n for n, v in vars(module).items() if isinstance(v, Workflow)]
+        hint = (
+            f"it defines {', '.join(found)}: use {text.split(':')[0]}:{found[0]}"
+            if found
+            else "define `workflow = Workflow(forward=..., parameters=[...], metric=..., "
+            "data=...)` at module level (textgrad-lab init NAME writes a starter)"
+        )
+        raise WorkflowError(f"{text}: no attribute {attr!r}; {hint}")
+    obj = getattr(module, attr)
+    if callable(obj) and not isinstance(obj, Workflow):
+        obj = obj()
+    if not isinstance(obj, Workflow):
+        raise WorkflowError(
+            f"{text}: {attr!r} is a {type(obj).__name__}, not a textgrad_lab Workflow"
+        )
+    return obj
+
+
+def _has_attribute(text: str) -> bool:
+    # "C:\\x.py" on Windows has a drive colon, not an attribute.
+    head, sep, tail = text.rpartition(":")
+    return bool(sep) and bool(tail) and tail.isidentifier() and len(head) > 1
+
+
+def _load_file(path: Path) -> Any:
+    if not path.exists():
+        raise WorkflowError(
+            f"no workflow file at {path}: check the path, or create one with "
+            f"`textgrad-lab init {path.stem}`"
+        )
+    if path.suffix != ".py":
+        raise WorkflowError(f"{path} is not a Python file: a workflow file ends in .py")
+    path = path.resolve()
+    name = f"_textgrad_lab_workflow_{path.stem}_{abs(hash(str(path))) & 0xFFFFFF:x}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise WorkflowError(f"cannot import {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    # Registered so that pickling (e.g. for other processes) can find the module again.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        raise WorkflowError(
+            f"{path} line {exc.lineno}: syntax error ({exc.msg}); fix the file"
+        ) from None
+    except (WorkflowError, DatasetError):
+        sys.modules.pop(name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        if isinstance(exc, ValueError) and "validation error" in str(exc):
+            raise WorkflowError(f"{path}: invalid Workflow: {_first_error(exc)}") from None
+        raise WorkflowError(f"{path} failed while loading: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        loc = ".".join(str(x) for x in first.get("loc", ()))
+        return f"{loc}: {first.get('msg', '')}".strip(": ")
+    return str(exc)
+
+
+def _load_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        raise WorkflowError(
+            f"cannot import workflow module {name!r} ({exc}); give a path to a .py file "
+            "or a module on PYTHONPATH"
+        ) from None
