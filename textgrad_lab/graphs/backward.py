@@ -104,6 +104,12 @@ class VJPPropagator(SyncPropagator[Any]):
     """Numeric algebra: each op carries its vector-Jacobian product; fan-out sums."""
 
     def seed(self, output: Node, seed: Any) -> Any:
+        if output.error is not None:
+            raise GraphError(
+                f"numeric backward from error node {output.name!r}: {output.error.summary()}; "
+                "an error has no numeric gradient: fix the op, or send the error back with a "
+                "textual propagator"
+            )
         if seed is not None:
             return seed
         value = output.value
@@ -342,6 +348,16 @@ async def run_backward(
             if pending[pid] == 0:
                 group.create_task(step(pid, group))
 
-    async with asyncio.TaskGroup() as group:
-        group.create_task(step(plan.output, group))
+    failure: BaseException | None = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(step(plan.output, group))
+    except BaseExceptionGroup as errors:
+        # The first failure cancels the other steps; report it as the sync sweep would,
+        # not wrapped in a group (raised outside this block so it keeps its own context).
+        failure = errors.exceptions[0]
+        while isinstance(failure, BaseExceptionGroup):
+            failure = failure.exceptions[0]
+    if failure is not None:
+        raise failure
     return result

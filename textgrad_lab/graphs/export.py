@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +57,18 @@ class GraphRecord(BaseModel):
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe form of a node value (arrays as nested lists)."""
+    """A JSON-safe form of a node value: arrays as nested lists, anything unknown as repr."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return repr(value)
 
 
 def graph_to_record(graph: Graph) -> GraphRecord:
@@ -119,61 +120,68 @@ def load_graph_json(text_or_path: str | Path) -> Graph:
 
 
 def record_to_graph(record: GraphRecord) -> Graph:
+    """Rebuild a graph from its record; a malformed record is a :class:`GraphError`.
+
+    Loaded parameters are new :class:`Parameter` objects and loaded ops cannot run again
+    (their functions are not saved), but the graph can be read, exported and swept
+    backward with a propagator that needs no derivative rules.
+    """
     graph = Graph(name=record.name)
-    seen: dict[int, NodeRecord] = {}
     for rec in record.nodes:
-        if rec.id in seen:
-            raise GraphError(
-                f"graph file has two nodes with id {rec.id} ({seen[rec.id].name!r}, {rec.name!r})"
-            )
-        seen[rec.id] = rec
-    for rec in record.nodes:
-        kind = check_kind(rec.kind)
-        value = np.asarray(rec.value, dtype=np.float64) if kind == "array" else rec.value
-        param = None
-        spec = None
-        if rec.parameter:
-            param = Parameter(
-                value, name=rec.name, role=rec.role, kind=kind, trainable=rec.trainable
-            )
-        elif rec.op is not None:
-            spec = OpSpec(None, name=rec.op, doc=rec.op_doc, source=rec.op_source)
-        err = ErrorInfo(**rec.error.model_dump()) if rec.error is not None else None
-        graph.add_node(
-            Node(
-                graph,
-                rec.id,
-                value,
-                name=rec.name,
-                kind=kind,
-                role=rec.role,
-                op=spec,
-                param=param,
-                error=err,
-            )
-        )
+        graph.add_node(_record_to_node(graph, rec))
     for edge in record.edges:
+        ends = []
         for end in (edge.source, edge.target):
-            if end not in seen:
+            if end not in graph.nx:
+                known = edge.target if end == edge.source else edge.source
+                named = f" (from {graph.node(known).name!r})" if known in graph.nx else ""
                 raise GraphError(
-                    f"graph file has a dangling edge {edge.source} -> {edge.target}: node {end} "
-                    "does not exist; remove the edge or add the node"
+                    f"graph file has a dangling edge {edge.source} -> {edge.target}{named}: "
+                    f"node {end} does not exist; remove the edge or add the node"
                 )
-        graph.nx.add_edge(edge.source, edge.target, labels=list(edge.labels))
+            ends.append(graph.node(end))
+        graph.add_edge(ends[0], ends[1], edge.labels)
     try:
         cycle = nx.find_cycle(graph.nx)
     except nx.NetworkXNoCycle:
         cycle = None
     if cycle:
-        names = " -> ".join(seen[u].name for u, _ in cycle) + f" -> {seen[cycle[0][0]].name}"
+        names = [graph.node(u).name for u, _ in cycle]
         raise GraphError(
-            f"graph file contains a cycle: {names}; a computation graph must be acyclic"
+            f"graph file contains a cycle: {' -> '.join([*names, names[0]])}; "
+            "a computation graph must be acyclic"
         )
-    for rec in record.nodes:
-        inputs = graph.inputs_of(graph.node(rec.id))
-        graph.node(rec.id).inputs = {lbl: p.value for p, labels in inputs for lbl in labels}
-    graph._ids = iter(range(max(seen, default=-1) + 1, 1 << 62))  # type: ignore[assignment]
+    for node in graph.nodes():
+        node.inputs = {lbl: p.value for p, labels in graph.inputs_of(node) for lbl in labels}
     return graph
+
+
+def _record_to_node(graph: Graph, rec: NodeRecord) -> Node:
+    try:
+        kind = check_kind(rec.kind)
+        value = np.asarray(rec.value, dtype=np.float64) if kind == "array" else rec.value
+        param = (
+            Parameter(value, name=rec.name, role=rec.role, kind=kind, trainable=rec.trainable)
+            if rec.parameter
+            else None
+        )
+    except ValueError as exc:
+        raise GraphError(f"graph file: node {rec.id} ({rec.name!r}): {exc}") from None
+    spec = None
+    if rec.op is not None and param is None:
+        spec = OpSpec(None, name=rec.op, doc=rec.op_doc, source=rec.op_source)
+    err = ErrorInfo(**rec.error.model_dump()) if rec.error is not None else None
+    return Node(
+        graph,
+        rec.id,
+        value,
+        name=rec.name,
+        kind=kind,
+        role=rec.role,
+        op=spec,
+        param=param,
+        error=err,
+    )
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -44,6 +44,10 @@ class Graph:
         if node is not None and node.param is param:
             return node
         with self._lock:
+            # Another thread of the same trace (asyncio.to_thread) may have added it meanwhile.
+            node = self._param_nodes.get(id(param))
+            if node is not None and node.param is param:
+                return node
             node_id = next(self._ids)
             node = Node(
                 self,
@@ -91,14 +95,30 @@ class Graph:
         return node
 
     def add_node(self, node: Node) -> None:
-        """Insert an already built node (used when loading a saved graph)."""
+        """Insert an already built node with its own id (used when loading a saved graph)."""
         with self._lock:
+            if node.id in self.nx:
+                other = self.nx.nodes[node.id]["node"]
+                raise GraphError(
+                    f"two nodes with id {node.id} ({other.name!r}, {node.name!r}); ids must be unique"
+                )
             self.nx.add_node(node.id, node=node)
             if node.param is not None:
                 self._param_nodes[id(node.param)] = node
+            # Nodes added later must not reuse this id.
+            self._ids = itertools.count(max(next(self._ids), node.id + 1))
 
-    def _next_id(self) -> int:
-        return next(self._ids)
+    def add_edge(self, source: Node, target: Node, labels: list[str]) -> None:
+        """Record that ``source`` filled the argument slots ``labels`` of ``target``."""
+        with self._lock:
+            for end in (source, target):
+                if not self.contains(end):
+                    raise GraphError(f"node {end.name!r} is not in {self!r}; add it first")
+            edge = self.nx._succ[source.id].get(target.id)
+            if edge is None:
+                self.nx.add_edge(source.id, target.id, labels=list(labels))
+            else:
+                edge["labels"].extend(labels)
 
     # -- reading --------------------------------------------------------------------
     def node(self, node_id: int) -> Node:

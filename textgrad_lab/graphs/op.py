@@ -118,35 +118,67 @@ def compile_function(
 ) -> Callable[..., Any]:
     """Compile ``source`` and return the function called ``name`` it defines.
 
-    The source is registered with linecache under a synthetic file name so that
-    tracebacks of trainable code show the failing line.
+    The source runs in a copy of the original module's globals, so it sees the same
+    imports and may define helpers of its own. It is registered with linecache under a
+    synthetic file name so that tracebacks of trainable code show the failing line.
     """
     filename = f"<trainable {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = dict(original.__globals__) if original is not None else {}
-    defined: dict[str, Any] = {}
-    # Definitions land in their own dict: the module's global of that name is the op
-    # itself, which must not be mistaken for the freshly compiled function.
-    exec(compile(source, filename, "exec"), namespace, defined)
-    fn = defined.get(name)
+    # In the module the name is bound to the op itself, which must not be mistaken for
+    # a definition when the new source no longer has one.
+    namespace.pop(name, None)
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        exc.msg = f"the code of op {name!r} does not compile: {exc.msg}"
+        raise
+    exec(code, namespace)
+    fn = namespace.get(name)
     if not inspect.isfunction(fn):
         raise NameError(f"the new code of {name!r} no longer defines a function called {name!r}")
     return fn
 
 
 def _error_info(exc: BaseException, spec: OpSpec, fn: Callable[..., Any] | None) -> ErrorInfo:
-    frames = traceback.extract_tb(exc.__traceback__)
-    if isinstance(exc, SyntaxError) and exc.text:
-        line, lineno = exc.text.rstrip("\n"), exc.lineno
+    """What went wrong, with the line of the op's own code that failed.
+
+    ``fn`` is the function that ran (None when the op's code could not even be built).
+    Frames of this module are left out of the summary: they say nothing about the op.
+    """
+    own_file = (
+        f"<trainable {spec.name}>"
+        if spec.code_param is not None
+        else getattr(getattr(spec.fn, "__code__", None), "co_filename", "")
+    )
+    tbs = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != __file__:
+            tbs.append(tb)
+        tb = tb.tb_next
+    frames = traceback.StackSummary.extract((t.tb_frame, t.tb_lineno) for t in tbs)
+    line: str | None = None
+    lineno: int | None = None
+    if isinstance(exc, SyntaxError) and fn is None:
+        # The op's new code does not compile: the offending line is in the exception.
+        line = (exc.text or "").strip() or None
+        lineno = exc.lineno
+        summary = "".join(traceback.format_exception_only(exc))
+        message = exc.msg
     else:
-        own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
-        own = [f for f in frames if f.filename == own_file] or frames[-1:]
-        line = own[-1].line if own else None
-        lineno = own[-1].lineno if own else None
-    summary = "".join(traceback.format_list(frames[1:])) if len(frames) > 1 else ""
+        code = getattr(fn, "__code__", None)
+        # The deepest frame of the op's own function, else of its file (a helper there).
+        own = [f for t, f in zip(tbs, frames, strict=True) if t.tb_frame.f_code is code]
+        own = own or [f for f in frames if f.filename == own_file]
+        if own:
+            line = (own[-1].line or "").strip() or None
+            lineno = own[-1].lineno
+        summary = "".join(frames.format())
+        message = str(exc)
     return ErrorInfo(
         type=type(exc).__name__,
-        message=str(exc),
+        message=message,
         traceback=summary,
         line=line,
         lineno=lineno,

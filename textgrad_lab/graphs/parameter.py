@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import uuid
 from typing import Any
 
@@ -39,13 +40,9 @@ class Parameter:
         trainable: bool = True,
         constraints: list[str] | None = None,
     ) -> None:
-        self.kind: Kind = check_kind(kind) if kind is not None else infer_kind(value)
-        if self.kind == "array":
-            value = np.asarray(value, dtype=np.float64)
-        elif self.kind == "number" and not isinstance(value, int | float):
-            value = float(value)
-        self._value = value
         self.name = name or f"param_{uuid.uuid4().hex[:8]}"
+        self.kind: Kind = check_kind(kind) if kind is not None else infer_kind(value)
+        self._value = _fit(value, self.kind, self.name)
         self.role = role
         self.trainable = trainable
         self.constraints = list(constraints or [])
@@ -69,3 +66,31 @@ class Parameter:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return f"Parameter({self.name!r}, kind={self.kind}, value={shown})"
+
+
+def _fit(value: Any, kind: Kind, name: str) -> Any:
+    """``value`` in the form its kind stores (float64 arrays, plain numbers), or a clear error."""
+    problem = None
+    if kind == "array":
+        try:
+            return np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            problem = f"cannot be read as a float64 array ({exc})"
+    elif kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu"
+        ):
+            return float(value)
+        problem = "is not a real number"
+    elif kind in ("text", "code"):
+        if isinstance(value, str):
+            return value
+        problem = "is not a string"
+    else:
+        return value
+    raise ValueError(
+        f"parameter {name!r} of kind {kind!r}: the value {value!r:.60} {problem}; "
+        "pass a value of that kind, or another kind"
+    )
