@@ -138,19 +138,24 @@ class VJPPropagator(SyncPropagator[Any]):
         in_grads = spec.vjp(grad, node.value, *node.inputs.values())
         index = spec.arg_index
         out: list[Any] = []
-        for _, labels in targets:
-            if len(labels) == 1:
-                label = labels[0]
-                out.append(
-                    in_grads[index[label] if label in index else list(node.inputs).index(label)]
-                )
-            else:
-                total = None
-                for label in labels:
-                    g = in_grads[index[label] if label in index else list(node.inputs).index(label)]
-                    if g is not None:
-                        total = g if total is None else total + g
-                out.append(total)
+        try:
+            for _, labels in targets:
+                if len(labels) == 1:
+                    label = labels[0]
+                    out.append(in_grads[index[label] if label in index else _slot(node, label)])
+                else:
+                    total = None
+                    for label in labels:
+                        g = in_grads[index[label] if label in index else _slot(node, label)]
+                        if g is not None:
+                            total = g if total is None else total + g
+                    out.append(total)
+        except IndexError:
+            raise GraphError(
+                f"the derivative rule of op {spec.name!r} (node {node.name!r}) returned "
+                f"{len(in_grads)} gradients for {len(node.inputs)} inputs; it must return one "
+                "per input"
+            ) from None
         return out
 
     def accumulate(self, node: Node, grads: Sequence[Any]) -> Any:
@@ -158,6 +163,18 @@ class VJPPropagator(SyncPropagator[Any]):
         for g in grads[1:]:
             total = total + g
         return total
+
+
+def _slot(node: Node, label: str) -> int:
+    """Position of the input ``label`` (a ``*args`` or keyword input) among the rule's gradients."""
+    try:
+        return list(node.inputs).index(label)
+    except ValueError:
+        raise GraphError(
+            f"numeric backward through op node {node.name!r}: a traced value sits inside a "
+            f"list or dict argument ({label!r}), and a derivative rule gives one gradient per "
+            "argument; pass such values as separate arguments (or *args)"
+        ) from None
 
 
 @dataclass

@@ -8,7 +8,7 @@ import linecache
 import textwrap
 import traceback
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from textgrad_lab.graphs.errors import OpError
 from textgrad_lab.graphs.graph import Graph
@@ -16,6 +16,9 @@ from textgrad_lab.graphs.kinds import infer_kind
 from textgrad_lab.graphs.node import ErrorInfo, Node
 from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.graphs.tracing import _current
+
+if TYPE_CHECKING:
+    from textgrad_lab.graphs.sandbox import SandboxConfig
 
 # A derivative rule: (upstream gradient, output value, *input values) -> one gradient
 # per positional input (None where the input gets none).
@@ -31,9 +34,11 @@ class OpSpec:
         "arg_index",
         "arg_names",
         "code_param",
+        "defaults",
         "doc",
         "fn",
         "name",
+        "sandbox",
         "varargs",
         "vjp",
     )
@@ -47,8 +52,10 @@ class OpSpec:
         vjp: VJP | None = None,
         code_param: Parameter | None = None,
         source: str | None = None,
+        sandbox: SandboxConfig | None = None,
     ) -> None:
         self.fn = fn
+        self.sandbox = sandbox
         self.name = name or getattr(fn, "__name__", "op")
         self.doc = inspect.cleandoc(
             doc if doc is not None else (getattr(fn, "__doc__", None) or "")
@@ -58,6 +65,7 @@ class OpSpec:
         self._source = source
         self._code_cache: tuple[str, Callable[..., Any]] | None = None
         self.arg_names: tuple[str, ...] = ()
+        self.defaults: dict[str, Any] = {}
         self.varargs: str | None = None
         if fn is not None:
             self._read_signature(fn)
@@ -72,6 +80,8 @@ class OpSpec:
         for p in sig.parameters.values():
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
                 names.append(p.name)
+                if p.default is not p.empty:
+                    self.defaults[p.name] = p.default
             elif p.kind is p.VAR_POSITIONAL:
                 self.varargs = p.name
         self.arg_names = tuple(names)
@@ -84,6 +94,25 @@ class OpSpec:
             self._source = function_source(self.fn) if self.fn is not None else ""
         return self._source
 
+    def in_signature_order(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """``inputs`` with the positional arguments in signature order, defaults filling gaps.
+
+        A derivative rule receives the input values positionally, so ``f(b=y, a=x)`` and
+        ``f(x, c=z)`` must reach it as ``(x, y)`` and ``(x, <default b>, z)``.
+        """
+        names = self.arg_names
+        last = max((self.arg_index[k] for k in inputs if k in self.arg_index), default=-1)
+        ordered: dict[str, Any] = {}
+        for n in names[: last + 1]:
+            if n in inputs:
+                ordered[n] = inputs[n]
+            elif n in self.defaults:
+                ordered[n] = self.defaults[n]
+            else:
+                return inputs  # a required argument is missing: the call itself fails
+        ordered.update((k, v) for k, v in inputs.items() if k not in ordered)
+        return ordered
+
     @property
     def description(self) -> str:
         signature = f"{self.name}({', '.join(self.arg_names)})"
@@ -91,6 +120,13 @@ class OpSpec:
 
     def callable(self) -> Callable[..., Any]:
         """The function to run: for trainable code, the parameter's current source."""
+        if self.sandbox is not None:
+            # The code never runs in this process, not even to define the function.
+            from textgrad_lab.graphs.sandbox import sandboxed_callable
+
+            entry = getattr(self.fn, "__name__", self.name)
+            is_async = inspect.iscoroutinefunction(self.fn)
+            return sandboxed_callable(self.source, entry, self.sandbox, is_async=is_async)
         if self.code_param is None:
             assert self.fn is not None, f"op {self.name!r} was loaded from a file and cannot run"
             return self.fn
@@ -146,6 +182,9 @@ def _error_info(exc: BaseException, spec: OpSpec, fn: Callable[..., Any] | None)
     ``fn`` is the function that ran (None when the op's code could not even be built).
     Frames of this module are left out of the summary: they say nothing about the op.
     """
+    located = getattr(exc, "error_info", None)
+    if isinstance(located, ErrorInfo):  # located already, e.g. by the sandbox's child process
+        return located
     own_file = (
         f"<trainable {spec.name}>"
         if spec.code_param is not None
@@ -265,6 +304,8 @@ class Op:
             v = _link(graph, a, k, parents)
             inputs[k] = v
             call_kwargs[k] = v
+        if kwargs:
+            inputs = spec.in_signature_order(inputs)
         if spec.code_param is not None:
             parents.append((graph.param_node(spec.code_param), "__code__"))
         return call_args, call_kwargs, inputs, parents
@@ -336,6 +377,7 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
+    sandbox: bool | SandboxConfig = False,
 ) -> Callable[[Callable[..., Any]], Op]: ...
 
 
@@ -347,31 +389,41 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
+    sandbox: bool | SandboxConfig = False,
 ) -> Op | Callable[[Callable[..., Any]], Op]:
     """Make a function traceable: inside ``tl.trace()`` each call becomes a node.
 
     ``trainable=True`` turns the function's source into a code Parameter; the op then
     runs whatever source that parameter holds, so an optimizer can rewrite it.
     ``vjp`` gives the op a numeric derivative rule.
+    ``sandbox=True`` (or a ``SandboxConfig``) runs the op's source in a separate,
+    limited process instead (see ``graphs/sandbox.py``): arguments must pickle, the
+    result comes back as JSON, and the code sees only its own source, no module globals.
     """
 
     def wrap(f: Callable[..., Any]) -> Op:
         op_name = name or f.__name__
         code_param = None
-        if trainable:
+        config = None
+        if sandbox is not False:
+            from textgrad_lab.graphs.sandbox import SandboxConfig
+
+            config = SandboxConfig() if sandbox is True else sandbox
+        if trainable or config is not None:
             source = function_source(f)
             if not source:
                 raise ValueError(
                     f"cannot read the source of {op_name!r} (defined interactively?): "
-                    "trainable ops need their function defined in a file"
+                    "trainable and sandboxed ops need their function defined in a file"
                 )
+        if trainable:
             code_param = Parameter(
                 source,
                 name=op_name,
                 kind="code",
                 role=role or f"Python source of the function {op_name}",
             )
-        return Op(OpSpec(f, name=op_name, vjp=vjp, code_param=code_param))
+        return Op(OpSpec(f, name=op_name, vjp=vjp, code_param=code_param, sandbox=config))
 
     if fn is not None:
         return wrap(fn)
