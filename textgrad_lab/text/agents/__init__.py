@@ -1,0 +1,63 @@
+"""Agentic neural networks: agents as nodes, teams as layers, traced on our graphs."""
+
+from textgrad_lab.text.agents.agent import Agent, Tool, value_of
+from textgrad_lab.text.agents.aggregate import (
+    AGGREGATIONS,
+    LLM_AGGREGATIONS,
+    JudgeChoice,
+    aggregate,
+    concatenate,
+    is_passthrough,
+    majority_vote,
+    refine,
+    vote_key,
+)
+from textgrad_lab.text.agents.edits import (
+    EditRefused,
+    StructuralEdit,
+    apply_edit,
+    check_edit,
+    structure_problems,
+    try_edit,
+)
+from textgrad_lab.text.agents.layer import Layer
+from textgrad_lab.text.agents.network import AgentNetwork, Limits
+from textgrad_lab.text.agents.planning import Decomposition, RouteChoice
+from textgrad_lab.text.agents.serialize import NetworkRecord
+from textgrad_lab.text.agents.templates import (
+    ALLOWED_VARIABLES,
+    AgentTemplate,
+    check_template,
+    template_variables,
+)
+
+__all__ = [
+    "AGGREGATIONS",
+    "ALLOWED_VARIABLES",
+    "LLM_AGGREGATIONS",
+    "Agent",
+    "AgentNetwork",
+    "AgentTemplate",
+    "Decomposition",
+    "EditRefused",
+    "JudgeChoice",
+    "Layer",
+    "Limits",
+    "NetworkRecord",
+    "RouteChoice",
+    "StructuralEdit",
+    "Tool",
+    "aggregate",
+    "apply_edit",
+    "check_edit",
+    "check_template",
+    "concatenate",
+    "is_passthrough",
+    "majority_vote",
+    "refine",
+    "structure_problems",
+    "template_variables",
+    "try_edit",
+    "value_of",
+    "vote_key",
+]

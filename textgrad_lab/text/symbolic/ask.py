@@ -1,0 +1,51 @@
+"""One thin way to ask an engine for text or for a pydantic reply.
+
+Every LLM call of the agent and symbolic modules goes through :func:`ask`, so a
+failed or unparsable reply is handled in one place: the caller gets ``None`` (for a
+structured reply) and decides on its fallback; nothing raises on a bad reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def messages(system: str, user: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+async def ask_text(engine: Any, system: str, user: str, *, max_tokens: int | None = None) -> str:
+    """A free-form reply; the error text (never an exception) when the call failed."""
+    completion = await engine.acomplete(
+        messages(system, user), temperature=0.0, max_tokens=max_tokens
+    )
+    if not getattr(completion, "ok", True):
+        return f"[no answer: {getattr(completion, 'error', 'the call failed')}]"
+    return str(completion.text or "").strip()
+
+
+async def ask(
+    engine: Any, system: str, user: str, model: type[M], *, max_tokens: int | None = None
+) -> M | None:
+    """A structured reply parsed as ``model``; None when the engine could not produce one."""
+    completion = await engine.acomplete(
+        messages(system, user), response_model=model, temperature=0.0, max_tokens=max_tokens
+    )
+    if not getattr(completion, "ok", True):
+        return None
+    parsed = getattr(completion, "parsed", None)
+    if isinstance(parsed, model):
+        return parsed
+    if parsed is None:
+        try:
+            return model.model_validate_json(completion.text or "")
+        except ValueError:
+            return None
+    try:
+        return model.model_validate(parsed)
+    except ValueError:
+        return None

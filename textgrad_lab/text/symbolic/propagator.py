@@ -1,0 +1,150 @@
+"""Language gradients chained node by node: one LLM call per step, all its inputs at once.
+
+A step (an LLM op or a tool) that lies on a path to a trainable parameter gets one
+call that returns feedback for every input slot the sweep asks about; an input the
+reply marks as needing no change gets no gradient, so nothing above it costs a call.
+Structural ops (concatenation, votes, selections) pass their feedback on unchanged
+and cost no call. The propagator also keeps each trajectory it was seeded with, so an
+optimizer can reason about whole runs (the global gradient of an agent network, the
+loss of a pipeline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from textgrad_lab.graphs import AsyncPropagator, Graph, Node
+from textgrad_lab.text.symbolic.ask import ask
+from textgrad_lab.text.symbolic.prompts import NODE_FEEDBACK_SYSTEM, NODE_FEEDBACK_USER
+from textgrad_lab.text.symbolic.shorten import shorten
+
+Targets = Sequence[tuple[Node, list[str]]]
+
+
+class SlotFeedback(BaseModel):
+    slot: str = Field(description="the input slot this item is about")
+    needs_change: bool = Field(description="false when this input is fine as it is")
+    feedback: str = Field(description="how this input should change; empty if it is fine")
+
+
+class NodeFeedback(BaseModel):
+    items: list[SlotFeedback]
+
+
+@dataclass
+class Trajectory:
+    """One traced run and the feedback on its output."""
+
+    graph: Graph
+    output: Node
+    feedback: str
+    score: float | None = None
+
+
+def feedback_text(seed: Any) -> tuple[str, float | None]:
+    """Text and score out of whatever the caller seeded backward with."""
+    if seed is None:
+        return "The output is not good enough; find what to improve.", None
+    if isinstance(seed, str):
+        return seed, None
+    if isinstance(seed, dict):
+        return str(seed.get("text", seed.get("feedback", ""))), seed.get("score")
+    text = getattr(seed, "text", None) or getattr(seed, "feedback", None) or str(seed)
+    return str(text), getattr(seed, "score", None)
+
+
+def join_feedback(grads: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(g.strip() for g in grads if g and g.strip()))
+    return "\n\n".join(unique)
+
+
+def _never(node: Node) -> bool:
+    return False
+
+
+class NodeFeedbackPropagator(AsyncPropagator[str]):
+    """Textual gradients with one structured LLM call per step on a parameter path.
+
+    ``passthrough(node)`` names the steps that hand their feedback to every input
+    without a call (deterministic plumbing). ``value_limit`` bounds each value shown.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        passthrough: Callable[[Node], bool] = _never,
+        value_limit: int = 1500,
+    ) -> None:
+        self.engine = engine
+        self.passthrough = passthrough
+        self.value_limit = value_limit
+        self.trajectories: list[Trajectory] = []
+        self.calls = 0
+        self.failed_calls = 0
+
+    def seed(self, output: Node, seed: Any) -> str:
+        text, score = feedback_text(seed)
+        self.trajectories.append(Trajectory(output.graph, output, text, score))
+        return text
+
+    async def aaccumulate(self, node: Node, grads: Sequence[str]) -> str:
+        return join_feedback(grads)
+
+    def merge(self, node: Node, old: str, new: str) -> str:
+        return join_feedback([old, new])
+
+    async def alocal(self, node: Node, grad: str, targets: Targets) -> list[str | None]:
+        if not grad.strip():
+            return [None] * len(targets)
+        if node.op is None or self.passthrough(node):
+            return [grad] * len(targets)
+        slots = [", ".join(labels) for _, labels in targets]
+        user = NODE_FEEDBACK_USER.format(
+            description=node.description,
+            role_line=f"Role of its output: {node.role}" if node.role else "",
+            inputs=self._render_inputs(node, targets),
+            output=shorten(node.value, self.value_limit),
+            feedback=grad,
+            slots=", ".join(repr(s) for s in slots),
+        )
+        self.calls += 1
+        reply = await ask(self.engine, NODE_FEEDBACK_SYSTEM, user, NodeFeedback)
+        if reply is None:
+            # A failed call must not lose the gradient: hand it on as received.
+            self.failed_calls += 1
+            return [grad] * len(targets)
+        by_slot = {item.slot.strip().strip("'\""): item for item in reply.items}
+        out: list[str | None] = []
+        for (parent, labels), slot in zip(targets, slots, strict=True):
+            item = next(
+                (by_slot[k] for k in (slot, *labels, parent.name) if k in by_slot),
+                None,
+            )
+            if item is None:
+                out.append(grad)
+            elif not item.needs_change:
+                out.append(None)
+            else:
+                out.append(item.feedback.strip() or grad)
+        return out
+
+    def _render_inputs(self, node: Node, targets: Targets) -> str:
+        """Each input asked about (by slot, with what produced it), then the fixed ones."""
+        lines = []
+        asked: set[str] = set()
+        for parent, labels in targets:
+            asked.update(label.split("[", 1)[0] for label in labels)
+            what = f" ({parent.description})" if parent.description else ""
+            value = shorten(parent.value, self.value_limit)
+            lines.append(f"[{', '.join(labels)}]{what}:\n{value}")
+        for label, value in node.inputs.items():
+            if label not in asked:
+                lines.append(
+                    f"[{label}] (given, not asked about):\n{shorten(value, self.value_limit)}"
+                )
+        return "\n".join(lines)
