@@ -222,3 +222,14 @@ def test_arrays_nested_in_json_values_are_saved_as_lists() -> None:
     (saved,) = [n["value"] for n in record["nodes"] if n["id"] == y.id]
     assert saved == {"v": [0.0, 1.0], "pair": [1.5, [[0.0, 1.0]]]}
     assert tl.Graph.from_json(g.to_json()).node(y.id).value == saved
+
+
+def test_mermaid_edge_labels_cannot_end_early() -> None:
+    @tl.op
+    def keyed(table: dict) -> str:
+        return ",".join(table)
+
+    with tl.trace() as g:
+        y = keyed({"a|b": tl.Parameter("v", name="v")})
+    text = g.to_mermaid()
+    assert "-->|table['a#124;b']| n" + str(y.id) in text

@@ -232,7 +232,10 @@ def to_dot(graph: Graph) -> str:
 
 
 def _mermaid_escape(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    # Entity codes keep quotes, brackets and the edge-label delimiter | from ending the text.
+    return (
+        text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("|", "#124;")
+    )
 
 
 def to_mermaid(graph: Graph) -> str:
