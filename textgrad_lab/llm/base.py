@@ -50,8 +50,10 @@ class Engine(ABC):
       sleep, rng                      injectable backoff sleep and jitter source (tests)
     """
 
-    #: The engine decodes under `request.json_schema` itself (no instructions needed).
+    #: The engine decodes under `request.json_schema` itself.
     native_schema: ClassVar[bool] = False
+    #: Put the schema into the prompt too; None means "when not native".
+    schema_instructions: ClassVar[bool | None] = None
     #: Whether the persistent cache is on when the caller does not say.
     default_cache: ClassVar[bool] = True
     #: Default concurrency bound when the caller does not say.
@@ -97,7 +99,14 @@ class Engine(ABC):
             AccountingMiddleware(self.usage, model),
             CacheMiddleware(store, self.cache_identity(), enabled),
             BudgetMiddleware(self.usage),
-            StructuredMiddleware(max_reasks=max_reasks, instructions=not self.native_schema),
+            StructuredMiddleware(
+                max_reasks=max_reasks,
+                instructions=(
+                    not self.native_schema
+                    if self.schema_instructions is None
+                    else self.schema_instructions
+                ),
+            ),
             RetryMiddleware(policy, model=model, address=address, sleep=sleep, rng=rng),
             RateLimitMiddleware(self.limiter),
         ]

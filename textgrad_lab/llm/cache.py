@@ -96,7 +96,7 @@ class ResponseCache:
             row = (
                 self._conn().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
             )
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             log.warning("LLM cache read failed (%s); going on uncached", e)
             return None
         return json.loads(row[0]) if row else None
@@ -107,7 +107,7 @@ class ResponseCache:
                 "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
                 (key, json.dumps(value), time.time()),
             )
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             log.warning("LLM cache write failed (%s); reply not cached", e)
 
     def __len__(self) -> int:

@@ -16,6 +16,9 @@ Kinds: "rate_limit" (429 with Retry-After = `retry_after`), "server_error"
 (500), "timeout", "connection", "auth" (401), "bad_request" (400) and
 "malformed" (a reply that is not the requested JSON).
 
+Usage is a simple estimate (4 characters a token); `cost_per_token` prices
+it, to exercise cost accounting and budgets.
+
 Every raw request is recorded in `.calls`; cache hits never reach the mock.
 The persistent cache is off by default here (tests stay independent); pass
 `cache=True` to exercise it.
@@ -99,6 +102,7 @@ class MockEngine(Engine):
         *,
         cycle: bool = False,
         retry_after: float | None = 0.0,
+        cost_per_token: float = 0.0,
         model: str = "mock",
         **options: Any,
     ) -> None:
@@ -106,6 +110,7 @@ class MockEngine(Engine):
         self.latency = latency
         self.cycle = cycle
         self.retry_after = retry_after
+        self.cost_per_token = cost_per_token
         self.calls: list[MockCall] = []
         self._turn = 0
         self._fail = self._normalize_fail(fail)
@@ -134,6 +139,8 @@ class MockEngine(Engine):
             opts["responder"] = r
         if self.cycle:
             opts["cycle"] = True
+        if self.cost_per_token:
+            opts["cost_per_token"] = self.cost_per_token
         return opts
 
     def _next_reply(self, req: Request) -> str:
@@ -199,8 +206,11 @@ class MockEngine(Engine):
             raise AssertionError("unreachable")
         else:
             text = self._next_reply(req)
+        prompt, completion = estimate_tokens(req.messages), max(1, len(text) // 4)
         usage = Usage(
-            prompt_tokens=estimate_tokens(req.messages), completion_tokens=max(1, len(text) // 4)
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=(prompt + completion) * self.cost_per_token,
         )
         return Completion(
             text=text, model=self.model, usage=usage, attempts=1, finish_reason="stop"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -49,19 +50,17 @@ def with_instructions(messages: list[Message], schema: dict[str, Any]) -> list[M
     return [*out, {"role": "user", "content": text}]
 
 
-def json_candidates(text: str) -> list[Any]:
-    """Every JSON value found in `text`, most likely first.
+def iter_json_candidates(text: str) -> Iterator[Any]:
+    """Every JSON value found in `text`, most likely first, lazily.
 
     Order: the whole text, the bodies of code fences, then each `{`/`[` from
     which a JSON value decodes (this handles leading and trailing prose).
     """
-    found: list[Any] = []
-    stripped = text.strip()
     with contextlib.suppress(ValueError):
-        found.append(json.loads(stripped))
+        yield json.loads(text.strip())
     for body in _FENCE.findall(text):
         with contextlib.suppress(ValueError):
-            found.append(json.loads(body.strip()))
+            yield json.loads(body.strip())
     decoder = json.JSONDecoder()
     for i, ch in enumerate(text):
         if ch in "{[":
@@ -69,22 +68,24 @@ def json_candidates(text: str) -> list[Any]:
                 value, _ = decoder.raw_decode(text, i)
             except ValueError:
                 continue
-            found.append(value)
-    return found
+            yield value
+
+
+def json_candidates(text: str) -> list[Any]:
+    return list(iter_json_candidates(text))
 
 
 def parse_reply(text: str, model: type[BaseModel]) -> tuple[BaseModel | None, str | None]:
     """Return (parsed, None) or (None, a message explaining what failed)."""
-    candidates = json_candidates(text)
-    if not candidates:
-        return None, "the reply contains no JSON value"
     first_error: str | None = None
-    for value in candidates:
+    for value in iter_json_candidates(text):
         try:
             return model.model_validate(value), None
         except Exception as e:  # ValidationError, or anything a custom validator raises
             first_error = first_error or str(e)
-    return None, (first_error or "invalid")[:_MAX_ERROR_CHARS]
+    if first_error is None:
+        return None, "the reply contains no JSON value"
+    return None, first_error[:_MAX_ERROR_CHARS]
 
 
 def reask_message(error: str) -> Message:

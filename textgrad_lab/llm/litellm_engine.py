@@ -1,0 +1,172 @@
+"""Any litellm model string ("openai/gpt-4o-mini", "anthropic/...", "gemini/...", "ollama/...").
+
+litellm is imported when the first such engine is built, never at package
+import: it takes seconds, and without `LITELLM_LOCAL_MODEL_COST_MAP` it tries
+to download its price table first (and waits through retries offline).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from functools import lru_cache
+from typing import Any
+
+from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.errors import BadRequest, MissingAPIKey, ServerError, UnknownModel
+from textgrad_lab.llm.provider_errors import map_provider_error
+from textgrad_lab.llm.types import Completion, Request, Usage
+
+# Providers reached over a local address by default: no key needed.
+_KEYLESS_PROVIDERS = {"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm"}
+_PLACEHOLDER_KEY = "no-key-required"
+
+
+def import_litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    # Without this litellm prints a provider list to stdout on every lookup failure.
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+@lru_cache(maxsize=1)
+def known_model_names() -> tuple[str, ...]:
+    """Model names litellm knows, with and without their provider prefix."""
+    litellm = import_litellm()
+    names: set[str] = set(getattr(litellm, "model_list", []) or [])
+    for key, info in litellm.model_cost.items():
+        provider = info.get("litellm_provider") if isinstance(info, dict) else None
+        names.add(key)
+        if provider and "/" not in key:
+            names.add(f"{provider}/{key}")
+    names.discard("sample_spec")
+    return tuple(sorted(names))
+
+
+def suggest_models(model: str, n: int = 5) -> list[str]:
+    from textgrad_lab.llm.factory import OWN_NAMES
+
+    candidates = [*OWN_NAMES, *known_model_names()]
+    return difflib.get_close_matches(model, candidates, n=n, cutoff=0.6)
+
+
+class LiteLLMEngine(Engine):
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        json_schema: bool | None = None,
+        **options: Any,
+    ) -> None:
+        litellm = import_litellm()
+        try:
+            _, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
+        except Exception:
+            raise UnknownModel(
+                model, suggest_models(model), "no provider prefix litellm recognises"
+            ) from None
+        self.provider = provider
+        self.api_base = api_base.rstrip("/") if api_base else None
+        self.timeout = timeout
+        self._api_key = api_key or self._check_key(litellm, model, provider)
+        # Provider JSON-schema mode where litellm says the model has one; else
+        # the schema goes into the prompt and the reply is extracted.
+        if json_schema is None:
+            try:
+                json_schema = bool(litellm.supports_response_schema(model))
+            except Exception:
+                json_schema = False
+        self.native_schema = json_schema  # type: ignore[misc]
+        self._json_schema_option = json_schema
+        address = self.api_base or f"the {provider} API"
+        super().__init__(model, model, address=address, **options)
+
+    def _check_key(self, litellm: Any, model: str, provider: str) -> str | None:
+        if provider in _KEYLESS_PROVIDERS:
+            return None
+        try:
+            env = litellm.validate_environment(model)
+        except Exception:
+            return None
+        missing = [k for k in env.get("missing_keys", []) if "API_KEY" in k]
+        if env.get("keys_in_environment") or not missing:
+            return None
+        if self.api_base:
+            return _PLACEHOLDER_KEY  # a self-hosted server behind a litellm provider
+        raise MissingAPIKey(model, missing)
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {**super().cache_identity(), "api_base": self.api_base}
+
+    def _engine_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"timeout": self.timeout, "json_schema": self._json_schema_option}
+        if self.api_base:
+            opts["api_base"] = self.api_base
+        return opts
+
+    async def _acall(self, req: Request) -> Completion:
+        litellm = import_litellm()
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": req.messages,
+            "temperature": req.temperature,
+            "timeout": self.timeout,
+            # Retries are ours: they honour Retry-After and are accounted.
+            "num_retries": 0,
+            "max_retries": 0,
+            # Drop options a provider does not take (e.g. seed) instead of failing.
+            "drop_params": True,
+        }
+        if req.max_tokens is not None:
+            kwargs["max_tokens"] = req.max_tokens
+        if req.seed is not None:
+            kwargs["seed"] = req.seed
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self._api_key:
+            kwargs["api_key"] = self._api_key
+        if req.json_schema is not None and self.native_schema and req.response_model is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": req.response_model.__name__, "schema": req.json_schema},
+            }
+        kwargs.update(req.extra)
+        address = self.api_base or f"the {self.provider} API"
+        try:
+            resp = await litellm.acompletion(**kwargs)
+        except Exception as e:
+            err = map_provider_error(e, address, [self._api_key])
+            if isinstance(err, BadRequest) and err.status == 404:
+                raise UnknownModel(self.model, suggest_models(self.model), str(err)) from None
+            raise err from None
+        if not getattr(resp, "choices", None):
+            raise ServerError(f"reply from {address} has no choices")
+        choice = resp.choices[0]
+        u = getattr(resp, "usage", None)
+        return Completion(
+            text=choice.message.content or "",
+            model=self.model,
+            usage=Usage(
+                prompt_tokens=getattr(u, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(u, "completion_tokens", 0) or 0,
+                cost_usd=self._cost(litellm, resp),
+            ),
+            finish_reason=choice.finish_reason,
+            attempts=1,
+        )
+
+    @staticmethod
+    def _cost(litellm: Any, resp: Any) -> float:
+        """Price from litellm's tables; 0 for models it does not price (self-hosted)."""
+        hidden = getattr(resp, "_hidden_params", None) or {}
+        if hidden.get("response_cost") is not None:
+            return float(hidden["response_cost"])
+        try:
+            return float(litellm.completion_cost(completion_response=resp) or 0.0)
+        except Exception:
+            return 0.0

@@ -1,0 +1,122 @@
+"""`openai-compatible/<model>`: any OpenAI-compatible server through the openai SDK.
+
+For vLLM, a llama.cpp server, LM Studio, TGI and the like. Structured replies
+use `response_format={"type": "json_schema", ...}` (pass `json_schema=False`
+for servers without it: the schema then goes into the prompt). Cost is 0
+unless per-token prices are given, since such servers are usually self-hosted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from typing import Any
+
+from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.errors import ConfigError, ServerError
+from textgrad_lab.llm.provider_errors import map_provider_error
+from textgrad_lab.llm.types import Completion, Request, Usage
+
+# Local servers ignore the key, but the SDK refuses to run without one.
+_PLACEHOLDER_KEY = "no-key-required"
+
+
+class OpenAICompatibleEngine(Engine):
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        json_schema: bool = True,
+        input_cost_per_token: float = 0.0,
+        output_cost_per_token: float = 0.0,
+        **options: Any,
+    ) -> None:
+        if not model:
+            raise ConfigError("openai-compatible/<model> needs a model name after the slash")
+        if not api_base:
+            raise ConfigError(
+                f"openai-compatible/{model} needs api_base=..., the server's address "
+                "(e.g. http://localhost:8000/v1)"
+            )
+        self.api_base = api_base.rstrip("/")
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or _PLACEHOLDER_KEY
+        self.timeout = timeout
+        self.native_schema = json_schema  # type: ignore[misc]
+        self.input_cost_per_token = input_cost_per_token
+        self.output_cost_per_token = output_cost_per_token
+        # One client per event loop: an httpx pool is bound to the loop that made it,
+        # and `complete()` runs each call in a fresh loop.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        super().__init__(f"openai-compatible/{model}", model, address=self.api_base, **options)
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {**super().cache_identity(), "api_base": self.api_base}
+
+    def _engine_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"api_base": self.api_base, "timeout": self.timeout}
+        if not self.native_schema:
+            opts["json_schema"] = False
+        if self.input_cost_per_token or self.output_cost_per_token:
+            opts["input_cost_per_token"] = self.input_cost_per_token
+            opts["output_cost_per_token"] = self.output_cost_per_token
+        return opts
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            import openai
+
+            # Retries are ours (they honour Retry-After and are accounted).
+            client = openai.AsyncOpenAI(
+                base_url=self.api_base, api_key=self._api_key, max_retries=0, timeout=self.timeout
+            )
+            self._clients[loop] = client
+        return client
+
+    async def _acall(self, req: Request) -> Completion:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": req.messages,
+            "temperature": req.temperature,
+        }
+        if req.max_tokens is not None:
+            kwargs["max_tokens"] = req.max_tokens
+        if req.seed is not None:
+            kwargs["seed"] = req.seed
+        if req.json_schema is not None and self.native_schema and req.response_model is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": req.response_model.__name__, "schema": req.json_schema},
+            }
+        kwargs.update(req.extra)
+        try:
+            resp = await self._client().chat.completions.create(**kwargs)
+        except Exception as e:
+            raise map_provider_error(e, self.api_base, [self._api_key]) from None
+        if not getattr(resp, "choices", None):
+            raise ServerError(f"reply from {self.api_base} has no choices")
+        choice = resp.choices[0]
+        u = resp.usage
+        prompt = getattr(u, "prompt_tokens", 0) or 0
+        completion = getattr(u, "completion_tokens", 0) or 0
+        cost = prompt * self.input_cost_per_token + completion * self.output_cost_per_token
+        return Completion(
+            text=choice.message.content or "",
+            model=self.model,
+            usage=Usage(prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost),
+            finish_reason=choice.finish_reason,
+            attempts=1,
+        )
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.close()

@@ -1,0 +1,87 @@
+"""Map exceptions of the openai SDK and of litellm (which subclasses them) to ours.
+
+The mapping decides what is retried: timeouts, dropped connections, 408, 409,
+429 and 5xx are transient; other 4xx are permanent. Messages are redacted.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from textgrad_lab.llm.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    ConnectionLost,
+    LLMError,
+    LLMTimeout,
+    RateLimited,
+    ServerError,
+)
+from textgrad_lab.llm.redact import redact
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `retry-after-ms`."""
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(float(ms) / 1000.0, 0.0)
+        value = headers.get("retry-after")
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _headers_of(e: BaseException) -> Any:
+    headers = getattr(e, "litellm_response_headers", None)
+    if headers:
+        return headers
+    response = getattr(e, "response", None)
+    return getattr(response, "headers", None)
+
+
+def _message_of(e: BaseException) -> str:
+    return str(getattr(e, "message", None) or e) or type(e).__name__
+
+
+def map_provider_error(
+    e: BaseException, address: str, secrets: Iterable[str | None] = ()
+) -> LLMError:
+    """Our error for a provider exception `e` raised while talking to `address`."""
+    import openai  # already imported by whichever SDK raised `e`
+
+    msg = redact(f"{type(e).__name__}: {_message_of(e)}", secrets)
+    status = getattr(e, "status_code", None)
+    if isinstance(e, openai.APITimeoutError | TimeoutError) or status == 408:
+        return LLMTimeout(f"{msg} ({address})", status=status)
+    if isinstance(e, openai.APIConnectionError):
+        return ConnectionLost(f"{msg} ({address})")
+    # litellm reports a refused or dropped connection as a 500 "Connection error."
+    if "connection error" in msg.lower() or "connecterror" in msg.lower():
+        return ConnectionLost(f"{msg} ({address})")
+    if status == 429:
+        return RateLimited(msg, status=429, retry_after=parse_retry_after(_headers_of(e)))
+    if status in (401, 403):
+        return AuthenticationFailed(msg, status=status)
+    if status == 409 or (isinstance(status, int) and status >= 500):
+        return ServerError(msg, status=status, retry_after=parse_retry_after(_headers_of(e)))
+    if isinstance(status, int) and 400 <= status < 500:
+        return BadRequest(msg, status=status)
+    # A body that is not a valid response (bad JSON, missing fields): a broken
+    # proxy or an overloaded server more often than a wrong request.
+    return ServerError(f"invalid response from {address}: {msg}")
