@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from textgrad_lab.cli import cache, gradcheck, graph, init, models
+from textgrad_lab.cli import cache, evaluate, gradcheck, graph, init, models, optimize, report
 from textgrad_lab.cli._common import DEBUG_ENV
 
 app = typer.Typer(
@@ -38,6 +38,9 @@ def _root(
 
 
 app.command("init")(init.init)
+app.command("optimize")(optimize.optimize)
+app.command("eval")(evaluate.evaluate)
+app.command("report")(report.report)
 app.command("graph")(graph.graph)
 app.command("gradcheck")(gradcheck.gradcheck)
 app.command("models")(models.models)

@@ -8,7 +8,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 
@@ -20,6 +19,15 @@ EXIT_USAGE = 2
 DEBUG_ENV = "TEXTGRAD_LAB_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+try:  # recent typer releases carry their own copy of click
+    from typer._click.exceptions import ClickException
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import ClickException, get_current_context  # type: ignore[no-redef]
+
+# Exits and usage errors the framework already reports properly.
+_PASS_THROUGH = (typer.Exit, typer.Abort, ClickException)
 
 
 class CliError(Exception):
@@ -49,7 +57,7 @@ def stderr() -> Console:
 
 
 def debug_enabled() -> bool:
-    ctx = click.get_current_context(silent=True)
+    ctx = get_current_context(silent=True)
     if ctx is not None:
         root = ctx.find_root()
         if isinstance(root.obj, dict) and root.obj.get("debug"):
@@ -72,7 +80,7 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort):
+        except _PASS_THROUGH:
             raise
         except CliError as exc:
             if debug_enabled():

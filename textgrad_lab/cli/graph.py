@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from textgrad_lab.cli._common import CliError, handle_errors, stdout, usage_error
+from textgrad_lab.cli._common import handle_errors, stdout, usage_error
 from textgrad_lab.cli.engines import make_engine
 from textgrad_lab.cli.graph_html import graph_page
 from textgrad_lab.cli.session import dataset_of, load_run_parameters, open_workflow, trace_one
-from textgrad_lab.graphs import OpError
 
 FORMATS = ("mermaid", "dot", "json", "graphml", "html")
 SUFFIX_FORMAT = {
@@ -70,12 +69,7 @@ def graph(
     if not 0 <= index < len(ds):
         raise usage_error(f"--index {index} is outside the dataset (0..{len(ds) - 1})")
     engine = make_engine(model or wf.model, api_base)
-    try:
-        g, _ = trace_one(wf, ds[index], engine)
-    except OpError as exc:
-        raise CliError(
-            f"the workflow failed on example {ds[index].id!r}: {exc.node.error.summary() if exc.node.error else exc}"
-        ) from None
+    g, _ = trace_one(wf, ds[index], engine)
     console = stdout()
     if fmt == "graphml":
         assert out is not None

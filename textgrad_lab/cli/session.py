@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from textgrad_lab.cli._common import CliError, usage_error
-from textgrad_lab.graphs import Graph, Node, trace
+from textgrad_lab.graphs import Graph, Node, OpError, trace
 from textgrad_lab.train.data import DatasetError, Example
 from textgrad_lab.train.workflow import Workflow, WorkflowError, load_workflow
 
@@ -37,9 +37,14 @@ def splits_of(workflow: Workflow, data: str | None, split: Any, seed: int) -> An
 
 def load_run_parameters(workflow: Workflow, run_dir: str | Path) -> dict[str, Any]:
     """Set the workflow's parameters to the values a run saved; returns them."""
-    from textgrad_lab.cli.rundir import RunDir
+    from textgrad_lab.train.checkpoint import load_checkpoint
+    from textgrad_lab.train.serialize import decode
 
-    values = RunDir(run_dir).final_parameters()
+    try:
+        ckpt = load_checkpoint(run_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise usage_error(str(exc), "give the run directory that optimize printed") from None
+    values = {name: decode(p["value"]) for name, p in ckpt.params.items()}
     try:
         workflow.set_parameter_values(values)
     except WorkflowError as exc:
@@ -55,12 +60,36 @@ async def _aforward(workflow: Workflow, example: Example, engine: Any) -> Any:
 
 
 def trace_one(workflow: Workflow, example: Example, engine: Any) -> tuple[Graph, Node]:
-    """Run the forward pass on one example inside a trace; returns the graph and output."""
+    """Run the forward pass on one example inside a trace; returns the graph and output.
+
+    An op that fails leaves an error node as the output (the graph shows where it broke).
+    """
     with trace() as graph:
-        out = asyncio.run(_aforward(workflow, example, engine))
+        try:
+            out = asyncio.run(_aforward(workflow, example, engine))
+        except OpError as exc:
+            if exc.node is None:
+                raise
+            out = exc.node
     if not isinstance(out, Node):
         raise CliError(
             f"forward returned a {type(out).__name__}, not a traced Node",
             "make the workflow's forward return the result of an @op (or tl.llm_call) call",
         )
     return graph, out
+
+
+def save_final_graph(workflow: Workflow, example: Example, engine: Any, path: Path) -> bool:
+    """Trace one example with the current parameters and save the graph (for reports).
+
+    The graph is a view, not a result: a failure here is reported and the run goes on.
+    """
+    try:
+        graph, _ = trace_one(workflow, example, engine)
+        graph.to_json(path)
+        return True
+    except Exception as exc:
+        from textgrad_lab.cli._common import stderr
+
+        stderr().print(f"note: no final graph saved ({type(exc).__name__}: {exc})", markup=False)
+        return False

@@ -56,7 +56,11 @@ class Workflow(BaseModel):
       (``input_field``, ``target_field``, ...).
     - ``split``: train / validation / test sizes, counts or fractions (file order unless
       ``shuffle``).
-    - ``optimizer``, ``model``: defaults for ``--optimizer`` and ``--model``;
+    - ``optimizer``: default for ``--optimizer`` (``tgd``, ``optoprime``, ``opro``, ``ann``,
+      ``symbolic``), or a function ``make(parameters, engine) -> Optimizer``;
+      ``optimizer_options`` go to the optimizer's constructor (``ann`` needs
+      ``{"network": an AgentNetwork}``).
+    - ``model``: default for ``--model``;
       ``optimizer_model`` is the engine that writes gradients and updates (default:
       ``model``).
     - ``defaults``: defaults for any other ``optimize`` option (``steps``,
@@ -72,7 +76,7 @@ class Workflow(BaseModel):
     data_options: dict[str, Any] = Field(default_factory=dict)
     split: tuple[SplitSize, SplitSize, SplitSize] = (0.6, 0.2, 0.2)
     shuffle: bool = False
-    optimizer: str = "tgd"
+    optimizer: str | Callable[..., Any] = "tgd"
     optimizer_options: dict[str, Any] = Field(default_factory=dict)
     model: str = "local/smollm2"
     optimizer_model: str | None = None

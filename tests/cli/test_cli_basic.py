@@ -1,0 +1,159 @@
+"""models, cache, graph, gradcheck and the shared error handling, on offline workflows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_testkit import run, write_workflow
+
+from textgrad_lab.cli.options import parse_split, resolve
+
+
+def test_help_lists_every_command() -> None:
+    res = run("--help")
+    assert res.exit_code == 0
+    for name in ("init", "optimize", "eval", "graph", "gradcheck", "report", "cache", "models"):
+        assert name in res.stdout
+
+
+def test_unknown_option_is_usage_error() -> None:
+    res = run("models", "--bogus")
+    assert res.exit_code == 2
+
+
+def test_models_shows_keys_set_but_never_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-value-123")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    res = run("models")
+    assert res.exit_code == 0
+    assert "sk-test-secret-value-123" not in res.output
+    line = next(x for x in res.stdout.splitlines() if "OPENAI_API_KEY" in x)
+    assert "yes" in line
+    line = next(x for x in res.stdout.splitlines() if "ANTHROPIC_API_KEY" in x)
+    assert "no" in line
+    assert "local/smollm2" in res.stdout
+
+
+def test_cache_stats_and_clear(tmp_path: Path) -> None:
+    from textgrad_lab.llm.cache import ResponseCache
+
+    res = run("cache", "stats", "--dir", tmp_path)
+    assert res.exit_code == 0 and "entries: 0" in res.stdout
+    store = ResponseCache(tmp_path)
+    store.set("k1", {"text": "a"})
+    store.set("k2", {"text": "b"})
+    store.close()
+    res = run("cache", "stats", "--dir", tmp_path)
+    assert "entries: 2" in res.stdout
+    res = run("cache", "clear", "--dir", tmp_path, "--yes")
+    assert res.exit_code == 0 and "cleared 2" in res.stdout
+    store = ResponseCache(tmp_path)
+    assert len(store) == 0
+    store.close()
+
+
+def test_graph_formats(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path)
+    res = run("graph", flow)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("flowchart TD") and "system" in res.stdout
+    res = run("graph", flow, "--format", "dot")
+    assert res.stdout.startswith("digraph")
+    out = tmp_path / "g.json"
+    assert run("graph", flow, "--out", out).exit_code == 0
+    record = json.loads(out.read_text())
+    assert {n["name"] for n in record["nodes"]} >= {"system"}
+    assert len(record["edges"]) == 1
+    html = tmp_path / "g.html"
+    assert run("graph", flow, "--out", html, "--index", "1").exit_code == 0
+    page = html.read_text()
+    assert "<svg" in page and "Answer. c" in page and "<script" not in page
+    gml = tmp_path / "g.graphml"
+    assert run("graph", flow, "-o", gml).exit_code == 0
+    assert "graphml" in gml.read_text()
+
+
+def test_graph_error_paths(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path)
+    res = run("graph", tmp_path / "missing.py")
+    assert res.exit_code == 2 and "no workflow file" in res.stderr and "init" in res.stderr
+    res = run("graph", flow, "--format", "svg")
+    assert res.exit_code == 2 and "unknown graph format" in res.stderr
+    res = run("graph", flow, "--index", "9")
+    assert res.exit_code == 2 and "outside the dataset" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_graph_bad_dataset_row(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path, data="[{'input': 'a', 'target': 'b'}, {'question': 'c'}]")
+    res = run("graph", flow)
+    assert res.exit_code == 2
+    assert "item 1" in res.stderr and "input" in res.stderr
+
+
+def test_graph_bad_data_file(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path)
+    bad = tmp_path / "rows.jsonl"
+    bad.write_text('{"input": "a", "target": "b"}\n{"input": oops}\n')
+    res = run("graph", flow, "--data", bad)
+    assert res.exit_code == 2 and "line 2" in res.stderr
+
+
+def test_no_key_for_hosted_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    res = run("graph", write_workflow(tmp_path), "--model", "openai/gpt-4o-mini")
+    assert res.exit_code == 1
+    assert "OPENAI_API_KEY" in res.stderr and "local/smollm2" in res.stderr
+
+
+def test_unreachable_api_base(tmp_path: Path) -> None:
+    res = run(
+        "graph", write_workflow(tmp_path), "--model", "openai/m", "--api-base",
+        "http://127.0.0.1:9/v1",
+    )
+    assert res.exit_code == 1
+    assert "cannot reach the LLM server at http://127.0.0.1:9/v1" in res.stderr
+
+
+def test_workflow_file_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def oops(:\n")
+    res = run("graph", broken)
+    assert res.exit_code == 2 and "syntax error" in res.stderr
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    res = run("graph", empty)
+    assert res.exit_code == 2 and "no attribute 'workflow'" in res.stderr
+    res = run("graph", f"{empty}:x")
+    assert res.exit_code == 2 and "not a textgrad_lab Workflow" in res.stderr
+
+
+def test_debug_prints_traceback(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path, data="[{'input': 'a', 'target': 'b'}]")
+    res = run("--debug", "graph", flow, "--index", "5")
+    assert res.exit_code == 2 and "Traceback" in res.stderr
+
+
+def test_gradcheck_runs_or_says_what_is_missing() -> None:
+    res = run("gradcheck", "--graphs", "3", "--seed", "1")
+    try:
+        import textgrad_lab.numeric.gradcheck  # noqa: F401
+    except ImportError:
+        assert res.exit_code == 1 and "not available" in res.stderr
+    else:
+        assert res.exit_code == 0, res.output
+
+
+def test_split_and_config_layers(tmp_path: Path) -> None:
+    assert parse_split("10,5,0") == (10, 5, 0)
+    assert parse_split("0.5,0.25,0.25") == (0.5, 0.25, 0.25)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('steps = 3\nbatch-size = 2\n[optimize]\nsteps = 5\nsplit = "4,2,2"\n')
+    opts = resolve({"steps": None, "seed": 7}, cfg, workflow_defaults={"batch_size": 9, "seed": 1})
+    assert (opts.steps, opts.batch_size, opts.seed, opts.split) == (5, 2, 7, (4, 2, 2))
+    assert resolve({"steps": 1}, cfg).steps == 1  # the command line wins
+    cfg.write_text("stepz = 3\n")
+    with pytest.raises(Exception, match="unknown option"):
+        resolve({}, cfg)

@@ -1,0 +1,114 @@
+"""``textgrad-lab eval WORKFLOW``: score (trained) parameters on a split."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from textgrad_lab.cli._common import handle_errors, stdout, usage_error
+from textgrad_lab.cli.options import parse_split, resolve
+from textgrad_lab.cli.session import load_run_parameters, open_workflow, splits_of
+from textgrad_lab.cli.training import Engines, bind_engine
+
+SPLITS = ("train", "val", "test", "all")
+
+
+def _run_options(run_dir: Path | None) -> dict[str, Any]:
+    if run_dir is None:
+        return {}
+    path = run_dir / "cli.json"
+    if not path.exists():
+        return {}
+    saved = json.loads(path.read_text(encoding="utf-8")).get("options", {})
+    # The same data and split as the run, so "test" means the run's test examples.
+    return {k: saved[k] for k in ("data", "split", "seed", "model", "api_base") if k in saved}
+
+
+@handle_errors
+def evaluate(
+    workflow: Annotated[str, typer.Argument(help="Workflow file (.py) or module:attribute.")],
+    params: Annotated[
+        Path | None,
+        typer.Option(help="RUN_DIR whose saved parameters to score (default: the file's own)."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="train, val, test or all.")] = "test",
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="Train,val,test sizes (default: the run's).")
+    ] = None,
+    data: Annotated[str | None, typer.Option(help="Data file instead of the workflow's.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model (default: the run's).")] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Samples in flight at once [8].")] = None,
+    limit: Annotated[int | None, typer.Option(help="Score only the first N examples.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the per-sample results (JSON).")] = None,
+) -> None:
+    """Score the workflow with trained parameters (from --params RUN_DIR) on a split.
+
+    Examples:
+
+      textgrad-lab eval examples/object_counting.py --params runs/oc-1 --split test
+
+      textgrad-lab eval my_flow.py --split all --model mock --out scores.json
+    """
+    if split not in SPLITS:
+        raise usage_error(f"unknown split {split!r}", f"use one of {', '.join(SPLITS)}")
+    wf = open_workflow(workflow)
+    if params is not None:
+        load_run_parameters(wf, params)
+    cli = {
+        "data": data,
+        "split": parse_split(sizes) if sizes else None,
+        "model": model,
+        "api_base": api_base,
+        "concurrency": concurrency,
+    }
+    opts = resolve(cli, workflow_defaults={**wf.defaults, **_run_options(params)})
+    if split == "all":
+        from textgrad_lab.cli.session import dataset_of
+
+        examples = list(dataset_of(wf, opts.data))
+    else:
+        examples = list(getattr(splits_of(wf, opts.data, opts.split, opts.seed), split))
+    if limit is not None:
+        examples = examples[:limit]
+    if not examples:
+        raise usage_error(f"the {split} split is empty", "choose another --split or --sizes")
+    engines = Engines(wf, opts)
+
+    from textgrad_lab.train.evaluation import evaluate_samples
+    from textgrad_lab.train.executor import LocalExecutor
+    from textgrad_lab.train.meter import UsageMeter
+    from textgrad_lab.train.sample import SampleWork
+
+    work = SampleWork(
+        workflow=bind_engine(wf.forward, engines.student),
+        metric=wf.metric,
+        params=wf.parameters,
+    )
+    console = stdout()
+    with console.status(f"scoring {len(examples)} {split} examples"):
+        result = asyncio.run(
+            evaluate_samples(
+                LocalExecutor(opts.concurrency),
+                work,
+                examples,
+                split=split,
+                meter=UsageMeter([engines.usage]),
+            )
+        )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    u = result.usage
+    console.print(
+        f"{split}: {result.mean:.3f} over {result.n} examples"
+        + (f" ({result.errors} errors)" if result.errors else "")
+        + f"; {u.calls} LLM calls, {u.total_tokens} tokens, ${u.cost_usd:.4f}"
+        + (f"; wrote {out}" if out else "")
+    )

@@ -1,0 +1,234 @@
+"""``textgrad-lab optimize WORKFLOW``: train a workflow's parameters, with a live display."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from textgrad_lab.cli._common import EXIT_FAILED, CliError, handle_errors, stdout, usage_error
+from textgrad_lab.cli.options import RunOptions, parse_split, resolve
+from textgrad_lab.cli.session import open_workflow, save_final_graph, splits_of
+from textgrad_lab.cli.training import Engines, bind_engine, make_executor, make_optimizer
+
+CLI_FILE = "cli.json"  # the options a run was started with, beside its checkpoint
+
+
+def _default_out(name: str) -> Path:
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _saved_options(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / CLI_FILE
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("options", {}))
+
+
+def _total_steps(opts: RunOptions, n_train: int) -> int:
+    if opts.steps is not None:
+        return opts.steps
+    return (opts.epochs or 1) * math.ceil(n_train / opts.batch_size)
+
+
+@handle_errors
+def optimize(
+    workflow: Annotated[str, typer.Argument(help="Workflow file (.py) or module:attribute.")],
+    data: Annotated[
+        str | None, typer.Option(help="Data file (.json, .jsonl, .csv) instead of the workflow's.")
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="Train,val,test sizes: counts (10,10,20) or fractions (0.6,0.2,0.2)."),
+    ] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="tgd, optoprime, opro, ann or symbolic.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model of the workflow: local/smollm2, mock, or any litellm name."),
+    ] = None,
+    optimizer_model: Annotated[
+        str | None, typer.Option(help="Model for gradients and updates (default: --model).")
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="Base URL of an OpenAI-compatible server (…/v1).")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps to take.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the training split.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Examples per step [4].")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Samples and LLM calls in flight at once [8].")
+    ] = None,
+    budget_cost: Annotated[
+        float | None, typer.Option(help="Stop cleanly once this many USD are spent.")
+    ] = None,
+    budget_calls: Annotated[
+        int | None, typer.Option(help="Stop cleanly after this many LLM calls.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of shuffles and sampling [0].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory [runs/NAME-DATE-TIME].")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the run saved in this RUN_DIR.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="TOML file with any of these options ([optimize] table or top level)."),
+    ] = None,
+    executor: Annotated[
+        str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
+    ] = None,
+) -> None:
+    """Optimize the workflow's parameters: forward, feedback, backward, optimizer step,
+    validation-gated, with a checkpoint after every step.
+
+    Examples:
+
+      textgrad-lab optimize examples/object_counting.py
+
+      textgrad-lab optimize my_flow.py --model openai/gpt-4o-mini --steps 5 --budget-cost 0.50
+
+      textgrad-lab optimize my_flow.py --config run.toml --out runs/try1
+
+      textgrad-lab optimize my_flow.py --resume runs/try1
+    """
+    wf = open_workflow(workflow)
+    saved = _saved_options(resume) if resume is not None else {}
+    if resume is not None:
+        if not (resume / "checkpoint.json").exists():
+            raise usage_error(
+                f"no run to resume in {resume} (no checkpoint.json)",
+                "give the run directory printed by an earlier optimize",
+            )
+        if out is not None and out.resolve() != resume.resolve():
+            raise usage_error("--out and --resume name different folders", "give only --resume")
+    cli = {
+        "data": data,
+        "split": parse_split(split) if split is not None else None,
+        "optimizer": optimizer,
+        "model": model,
+        "optimizer_model": optimizer_model,
+        "api_base": api_base,
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "concurrency": concurrency,
+        "budget_cost": budget_cost,
+        "budget_calls": budget_calls,
+        "seed": seed,
+        "out": str(resume or out) if (resume or out) else None,
+        "executor": executor,
+        "ray_address": ray_address,
+    }
+    opts = resolve(cli, config, workflow_defaults={**wf.defaults, **saved})
+    run_dir = Path(opts.out) if opts.out else _default_out(wf.name)
+    if resume is None and (run_dir / "checkpoint.json").exists():
+        raise usage_error(
+            f"{run_dir} already holds a run",
+            f"continue it with --resume {run_dir}, or choose another --out",
+        )
+    opt_name = opts.optimizer or (wf.optimizer if isinstance(wf.optimizer, str) else "custom")
+    splits = splits_of(wf, opts.data, opts.split, opts.seed)
+    if len(splits.train) == 0:
+        raise usage_error("the training split is empty", "give a larger train size in --split")
+
+    executor_obj = make_executor(opts)
+    engines = Engines(wf, opts)
+    optimizer_obj = make_optimizer(wf, opt_name, engines.optimizer)
+    from textgrad_lab.train.checkpoint import TrainConfig
+    from textgrad_lab.train.trainer import Trainer
+
+    console = stdout()
+    total = _total_steps(opts, len(splits.train))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        "workflow": workflow,
+        "optimizer": opt_name,
+        **engines.specs(),
+        "options": opts.model_dump(mode="json", exclude={"out"}),
+    }
+    (run_dir / CLI_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    from textgrad_lab.cli.progress import RichProgress
+
+    progress = RichProgress(console, total)
+    trainer = Trainer(
+        bind_engine(wf.forward, engines.student),
+        optimizer=optimizer_obj,
+        metric=wf.metric,
+        train=splits.train,
+        val=splits.val,
+        executor=executor_obj,
+        run_dir=run_dir,
+        callbacks=[progress],
+        usage=engines.usage,
+        meta={"cli": record},
+        # The run's data seed goes in the config: Trainer's own `seed=` is the backward seed.
+        config=TrainConfig(
+            max_steps=opts.steps, epochs=opts.epochs, batch_size=opts.batch_size, seed=opts.seed
+        ),
+    )
+    console.print(
+        f"optimizing {wf.name} with {opt_name} on {engines.model}: {len(splits.train)} train, "
+        f"{len(splits.val)} val, {len(splits.test)} test examples; up to {total} steps; "
+        f"run directory {run_dir}"
+    )
+    resume_hint = f"textgrad-lab optimize {workflow} --resume {run_dir}"
+    try:
+        result = trainer.fit(resume=resume is not None)
+    except KeyboardInterrupt:
+        progress.stop()
+        step = trainer.state.step
+        console.print(
+            f"\ninterrupted: the checkpoint after step {step} is in {run_dir}; "
+            f"resume with: {resume_hint}"
+        )
+        raise typer.Exit(EXIT_FAILED) from None
+    except FileExistsError as exc:
+        raise usage_error(str(exc)) from None
+    except Exception as exc:
+        progress.stop()
+        raise CliError(
+            f"the run failed at step {trainer.state.step + 1} ({type(exc).__name__}: {exc}); "
+            f"its last checkpoint is in {run_dir}",
+            f"fix the cause, then resume with: {resume_hint}",
+        ) from exc
+    finally:
+        progress.stop()
+
+    if result.status == "budget_exhausted":
+        console.print(f"stopped: {result.message}; resume with a larger budget: {resume_hint}")
+    if len(splits.test) and result.status != "budget_exhausted":
+        trainer.evaluate(splits.test, split="test")  # the display prints the score
+    first = next(iter(splits.val or splits.test or splits.train))
+    save_final_graph(wf, first, engines.student, run_dir / "graph.json")
+
+    from textgrad_lab.cli.report import write_report
+
+    report = write_report(run_dir)
+    _summary(console, result, engines)
+    console.print(f"run directory: {run_dir}")
+    console.print(f"report: {report}")
+
+
+def _summary(console: Any, result: Any, engines: Engines) -> None:
+    init = result.initial_val_score
+    final = result.val_score
+    scores = (
+        f"validation {init:.3f} -> {final:.3f} (best {result.best_score:.3f} at step "
+        f"{result.best_step})"
+        if init is not None and final is not None and result.best_score is not None
+        else "no validation split"
+    )
+    u = engines.usage.total
+    console.print(
+        f"{result.status}: {result.steps} steps; {scores}; {u.calls} LLM calls, "
+        f"{u.total_tokens} tokens, ${u.cost_usd:.4f}"
+    )

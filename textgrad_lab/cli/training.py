@@ -1,0 +1,139 @@
+"""From a workflow and resolved options to engines, an optimizer, and a Trainer."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from textgrad_lab.cli._common import CliError, missing_feature, usage_error
+from textgrad_lab.cli.engines import make_engine
+from textgrad_lab.cli.options import RunOptions
+from textgrad_lab.train.workflow import Workflow
+
+# --optimizer NAME -> where its class lives. Imported only when chosen.
+OPTIMIZER_CLASSES: dict[str, str] = {
+    "tgd": "textgrad_lab.optimizers:TGD",
+    "optoprime": "textgrad_lab.optimizers:OptoPrime",
+    "opro": "textgrad_lab.optimizers:OPRO",
+    "ann": "textgrad_lab.optimizers.ann:AgentNetworkOptimizer",
+    "symbolic": "textgrad_lab.optimizers.symbolic:SymbolicOptimizer",
+}
+
+# Optimizers whose first argument is a structure held in optimizer_options, not the
+# workflow's parameter list.
+TARGET_OPTION = {"ann": "network"}
+
+
+def _import(path: str, what: str) -> Any:
+    module, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        raise missing_feature(what, path) from None
+
+
+class Engines:
+    """The run's engines: the student (runs the workflow) and the optimizer's engine,
+    the same object when they use the same model; one usage tracker, one budget."""
+
+    def __init__(self, workflow: Workflow, opts: RunOptions) -> None:
+        from textgrad_lab.llm.usage import Budget, UsageTracker
+
+        budget = Budget(max_cost=opts.budget_cost, max_calls=opts.budget_calls)
+        self.usage = UsageTracker(budget=budget)
+        self.model = opts.model or workflow.model
+        self.optimizer_model = opts.optimizer_model or workflow.optimizer_model or self.model
+        common = {"usage": self.usage, "max_concurrency": opts.concurrency}
+        self.student = make_engine(self.model, opts.api_base, **common)
+        self.optimizer = (
+            self.student
+            if self.optimizer_model == self.model
+            else make_engine(self.optimizer_model, opts.api_base, **common)
+        )
+
+    def specs(self) -> dict[str, Any]:
+        spec = getattr(self.student, "spec", None)
+        return {
+            "model": self.model,
+            "optimizer_model": self.optimizer_model,
+            "student_spec": _plain_spec(spec),
+        }
+
+
+def _plain_spec(spec: Any) -> Any:
+    if spec is None:
+        return None
+    value = spec() if callable(spec) else spec
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else repr(value)
+
+
+def bind_engine(forward: Callable[..., Any], engine: Any) -> Callable[..., Any]:
+    """The Trainer runs ``workflow(example)``; the workflow file's forward also takes the
+    engine, bound here (kept async when forward is)."""
+    if inspect.iscoroutinefunction(forward):
+
+        async def run_async(example: Any) -> Any:
+            return await forward(example, engine)
+
+        return run_async
+
+    def run(example: Any) -> Any:
+        return forward(example, engine)
+
+    return run
+
+
+def make_optimizer(workflow: Workflow, name: str, engine: Any) -> Any:
+    if callable(workflow.optimizer) and not isinstance(workflow.optimizer, str):
+        return workflow.optimizer(workflow.parameters, engine)
+    if name not in OPTIMIZER_CLASSES:
+        raise usage_error(
+            f"unknown optimizer {name!r}", f"use one of {', '.join(OPTIMIZER_CLASSES)}"
+        )
+    cls = _import(OPTIMIZER_CLASSES[name], f"the {name} optimizer")
+    options = dict(workflow.optimizer_options)
+    key = TARGET_OPTION.get(name)
+    if key is not None:
+        if key not in options:
+            raise usage_error(
+                f"the {name} optimizer trains a {key}, and workflow {workflow.name!r} gives none",
+                f"set optimizer_options={{'{key}': ...}} in the workflow file",
+            )
+        target = options.pop(key)
+    else:
+        target = workflow.parameters
+    try:
+        return cls(target, engine=engine, **options)
+    except TypeError as exc:
+        raise usage_error(
+            f"cannot build the {name} optimizer with optimizer_options "
+            f"{sorted(workflow.optimizer_options)}: {exc}",
+            "check the option names in the workflow file",
+        ) from None
+
+
+def make_executor(opts: RunOptions) -> Any:
+    if opts.executor == "ray":
+        try:
+            module = importlib.import_module("textgrad_lab.train.ray_executor")
+            cls = module.RayExecutor
+        except (ImportError, AttributeError):
+            raise CliError(
+                "--executor ray is not available yet in this installation "
+                "(textgrad_lab.train.ray_executor.RayExecutor is missing)",
+                "use --executor local",
+            ) from None
+        kwargs: dict[str, Any] = {}
+        params = inspect.signature(cls).parameters
+        if "address" in params:
+            kwargs["address"] = opts.ray_address
+        if "concurrency" in params:
+            kwargs["concurrency"] = opts.concurrency
+        return cls(**kwargs)
+    if opts.ray_address:
+        raise usage_error("--ray-address needs --executor ray")
+    from textgrad_lab.train.executor import LocalExecutor
+
+    return LocalExecutor(concurrency=opts.concurrency)
