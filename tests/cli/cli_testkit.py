@@ -42,7 +42,51 @@ def run(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-def write_workflow(folder: Path, data: str = "[{'input': 'a', 'target': 'b'}, {'input': 'c', 'target': 'd'}]", body: str = ECHO_WORKFLOW, name: str = "flow.py") -> Path:
+def write_workflow(
+    folder: Path,
+    data: str = "[{'input': 'a', 'target': 'b'}, {'input': 'c', 'target': 'd'}]",
+    body: str = ECHO_WORKFLOW,
+    name: str = "flow.py",
+) -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(body).replace("DATA", data), encoding="utf-8")
     return path
+
+
+# A numeric workflow (no LLM): fits w in w * x = 2 x by SGD on the squared error. Setting
+# TL_TEST_INTERRUPT_AT=N raises KeyboardInterrupt in the N-th forward call, as Ctrl-C would.
+NUMERIC_WORKFLOW = """
+import os
+
+import textgrad_lab as tl
+from textgrad_lab.optimizers import SGD
+from textgrad_lab.train.workflow import Workflow
+
+w = tl.Parameter(0.0, name="w", role="weight")
+calls = [0]
+
+
+async def solve(example, engine):
+    calls[0] += 1
+    if calls[0] == int(os.environ.get("TL_TEST_INTERRUPT_AT", "0")):
+        raise KeyboardInterrupt
+    d = tl.numeric.sub(tl.numeric.mul(w, float(example.input)), float(example.target))
+    return tl.numeric.mul(d, d)
+
+
+def metric(output, example):
+    return 1.0 / (1.0 + float(output)), f"squared error {float(output):.3f}"
+
+
+workflow = Workflow(
+    forward=solve,
+    parameters=[w],
+    metric=metric,
+    data=[{"input": str(i), "target": str(2 * i)} for i in range(1, 13)],
+    split=(6, 3, 3),
+    model="mock",
+    name="numeric",
+    optimizer=lambda params, engine: SGD(params, lr=0.002),
+    defaults={"steps": 3, "batch_size": 2},
+)
+"""

@@ -110,7 +110,11 @@ def test_no_key_for_hosted_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_unreachable_api_base(tmp_path: Path) -> None:
     res = run(
-        "graph", write_workflow(tmp_path), "--model", "openai/m", "--api-base",
+        "graph",
+        write_workflow(tmp_path),
+        "--model",
+        "openai/m",
+        "--api-base",
         "http://127.0.0.1:9/v1",
     )
     assert res.exit_code == 1
