@@ -33,3 +33,8 @@ Task:
 {reference}
 Output to grade:
 {output}"""
+
+STEP_SYSTEM = (
+    "You carry out one step of a larger pipeline. Do exactly what the instruction asks, "
+    "using the material it gives you, and reply with the result only."
+)

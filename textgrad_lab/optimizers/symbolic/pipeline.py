@@ -1,0 +1,82 @@
+"""PipelineOptimizer: one call proposes structural edits (add or delete a step, rewire
+inputs); each is checked on a copy and applied, or refused with its reason, which the
+next call sees."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from textgrad_lab.optimizers.symbolic.base import (
+    RefusedPipelineEdit,
+    SymbolicOptimizerBase,
+    SymbolicStepReport,
+    Validate,
+)
+from textgrad_lab.optimizers.symbolic.prompts import PIPELINE_SYSTEM, PIPELINE_USER, REFUSALS
+from textgrad_lab.text.symbolic import (
+    Pipeline,
+    PipelineEdit,
+    Trajectory,
+    ask,
+    render_steps,
+    steps_of,
+    try_pipeline_edit,
+)
+
+
+class PipelinePlan(BaseModel):
+    analysis: str
+    edits: list[PipelineEdit] = Field(default_factory=list)
+
+
+def render_run(run: Trajectory) -> str:
+    score = f" (score {run.score})" if run.score is not None else ""
+    return f"{render_steps(steps_of(run.graph))}\nFeedback{score}: {run.feedback}"
+
+
+class PipelineOptimizer(SymbolicOptimizerBase):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        engine: object = None,
+        validate: Validate | None = None,
+        max_edits: int = 2,
+        max_runs: int = 4,
+    ) -> None:
+        super().__init__(pipeline, engine=engine, validate=validate)
+        self.max_edits = max_edits
+        self.max_runs = max_runs
+        self.refusals: list[RefusedPipelineEdit] = []
+
+    async def update(self, runs: list[Trajectory], report: SymbolicStepReport) -> None:
+        refusals = ""
+        if self.refusals:
+            items = "\n".join(
+                f"- {r.edit.model_dump_json(exclude_defaults=True)}: {r.reason}"
+                for r in self.refusals
+            )
+            refusals = REFUSALS.format(items=items)
+        user = PIPELINE_USER.format(
+            max_nodes=self.pipeline.max_nodes,
+            structure=self.pipeline.describe(),
+            refusals=refusals,
+            runs="\n\n".join(render_run(r) for r in runs[: self.max_runs]) or "(no runs recorded)",
+        )
+        report.calls += 1
+        plan = await ask(
+            self.engine, PIPELINE_SYSTEM.format(max_edits=self.max_edits), user, PipelinePlan
+        )
+        self.refusals = []
+        if plan is None:
+            report.refused.append("pipeline: no usable reply; structure kept")
+            return
+        report.analysis = plan.analysis
+        for edit in plan.edits[: self.max_edits]:
+            reason = try_pipeline_edit(self.pipeline, edit)
+            if reason is None:
+                report.edits_applied.append(edit)
+            else:
+                refused = RefusedPipelineEdit(edit=edit, reason=reason)
+                report.edits_refused.append(refused)
+                self.refusals.append(refused)
