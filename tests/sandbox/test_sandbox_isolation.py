@@ -1,0 +1,160 @@
+"""What sandboxed code cannot reach: secrets, the network, the file system, other processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import needs_bwrap
+
+from textgrad_lab.graphs.sandbox import (
+    BwrapUnavailable,
+    SandboxConfig,
+    SandboxIsolationWarning,
+    run_code,
+)
+
+SECRET = "sk-test-secret"
+
+READ_ENV = "def f():\n    import os\n    return dict(os.environ)\n"
+
+
+def test_child_does_not_see_the_callers_secrets(make_config, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("MY_SERVICE_TOKEN", SECRET)
+    monkeypatch.setenv("DB_PASSWORD", SECRET)
+    r = run_code(READ_ENV, "f", config=make_config())
+    assert r.ok, r.feedback()
+    env = r.value
+    assert "OPENAI_API_KEY" not in env and "MY_SERVICE_TOKEN" not in env
+    assert not any(SECRET in v for v in env.values())
+    assert set(env) <= {"PATH", "LANG", "HOME", "TMPDIR", "PWD"} | {
+        k for k in env if k.startswith(("PYTHON", "OPENBLAS", "OMP", "MKL"))
+    }
+
+
+def test_extra_env_passes_but_credential_names_are_refused(make_config) -> None:
+    r = run_code(READ_ENV, "f", config=make_config(env={"MODE": "eval"}))
+    assert r.value["MODE"] == "eval"
+    with pytest.raises(ValueError, match=r"credential-like variables.*OPENAI_API_KEY"):
+        SandboxConfig(env={"OPENAI_API_KEY": SECRET})
+
+
+@needs_bwrap
+def test_bwrap_child_sees_only_its_own_processes(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    src = (
+        "def f(secret):\n"
+        "    import os\n"
+        "    pids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+        "    leaked = []\n"
+        "    for p in pids:\n"
+        "        try:\n"
+        "            if secret.encode() in open(f'/proc/{p}/environ', 'rb').read():\n"
+        "                leaked.append(p)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return [len(pids), leaked]\n"
+    )
+    r = run_code(src, "f", (SECRET,), config=SandboxConfig(use_bwrap=True))
+    count, leaked = r.value
+    assert count <= 3 and leaked == []  # bwrap's init, the worker, maybe a transient
+
+
+@needs_bwrap
+def test_bwrap_child_cannot_open_network_connections() -> None:
+    # A listener on this machine's loopback: reachable from any ordinary process.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        src = (
+            "def f(port):\n"
+            "    import socket\n"
+            "    try:\n"
+            "        socket.create_connection(('127.0.0.1', port), timeout=2).close()\n"
+            "        return 'connected'\n"
+            "    except OSError as exc:\n"
+            "        return type(exc).__name__\n"
+        )
+        cut = run_code(src, "f", (port,), config=SandboxConfig(use_bwrap=True))
+        assert cut.ok and cut.value != "connected"
+        allowed = run_code(
+            src, "f", (port,), config=SandboxConfig(use_bwrap=True, allow_network=True)
+        )
+        assert allowed.value == "connected"
+
+
+@needs_bwrap
+def test_bwrap_child_writes_only_to_its_private_tmp() -> None:
+    name = f"textgrad-sandbox-probe-{uuid.uuid4().hex}"
+    targets = ["/etc", "/var/tmp", os.getcwd(), str(Path.home())]
+    src = (
+        "def f(name, targets):\n"
+        "    import os\n"
+        "    out = {}\n"
+        "    for d in targets + ['/tmp']:\n"
+        "        try:\n"
+        "            with open(os.path.join(d, name), 'w') as fh:\n"
+        "                fh.write('x')\n"
+        "            out[d] = 'written'\n"
+        "        except OSError as exc:\n"
+        "            out[d] = type(exc).__name__\n"
+        "    return out\n"
+    )
+    r = run_code(src, "f", (name, targets), config=SandboxConfig(use_bwrap=True))
+    assert r.ok, r.feedback()
+    assert r.value["/tmp"] == "written"
+    for d in ["/tmp", *targets]:
+        assert not (Path(d) / name).exists(), f"the sandbox wrote into {d}"
+    assert r.value["/etc"] != "written" and r.value["/var/tmp"] != "written"
+
+
+@needs_bwrap
+def test_bwrap_hides_home_and_given_directories() -> None:
+    try:
+        hidden = Path(tempfile.mkdtemp(prefix="textgrad-sandbox-hidden-", dir=Path.home()))
+    except OSError:
+        pytest.skip("home directory not writable")
+    try:
+        (hidden / "credentials").write_text(SECRET)
+        src = "def f(path):\n    try:\n        return open(path).read()\n    except OSError as exc:\n        return type(exc).__name__\n"
+        path = str(hidden / "credentials")
+        r = run_code(src, "f", (path,), config=SandboxConfig(use_bwrap=True))
+        assert r.ok and r.value in ("FileNotFoundError", "PermissionError")
+        shown = run_code(src, "f", (path,), config=SandboxConfig(use_bwrap=True, hide_paths=()))
+        assert shown.value in (SECRET, "PermissionError")  # root-only files stay unreadable
+        # Python itself stays reachable even when it lives in a hidden directory.
+        r = run_code(
+            "def f():\n    import json, numpy\n    return 1\n",
+            "f",
+            config=SandboxConfig(use_bwrap=True),
+        )
+        assert r.value == 1, r.feedback()
+    finally:
+        shutil.rmtree(hidden, ignore_errors=True)
+
+
+def test_without_bwrap_auto_falls_back_and_warns(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
+    with pytest.warns(SandboxIsolationWarning, match="bwrap is not installed"):
+        r = run_code("def f():\n    return 7\n", "f", config=SandboxConfig(use_bwrap="auto"))
+    assert r.value == 7 and r.isolation == "process"
+
+
+def test_bwrap_demanded_but_missing_is_an_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BwrapUnavailable, match="apt-get install -y bubblewrap"):
+        run_code("def f():\n    return 7\n", "f", config=SandboxConfig(use_bwrap=True))
+
+
+def test_auto_uses_bwrap_where_it_works() -> None:
+    from conftest import bwrap_usable
+
+    r = run_code("def f():\n    return 1\n", "f", config=SandboxConfig())
+    assert r.isolation == ("bwrap" if bwrap_usable() else "process")
