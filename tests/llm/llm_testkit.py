@@ -4,7 +4,7 @@ The server runs `http.server` in a daemon thread. Each request takes the next
 mode from `server.script` ("ok" when empty):
 
     ok         200 with a chat completion (content from `server.replies`, else
-               JSON for the requested schema, else "pong")
+               JSON for the schema in response_format or in the prompt, else "pong")
     429        rate limited, with `Retry-After: server.retry_after`
     500        internal server error
     401 / 400 / 404   client errors that cannot succeed
@@ -32,6 +32,12 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.retry_after = "0"
         self.slow_s = 1.0
+        self.error_messages = {
+            "500": "internal error",
+            "401": "Incorrect API key provided",
+            "400": "bad request: messages must not be empty",
+            "404": "The model does not exist",
+        }
         self._httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -58,7 +64,9 @@ class FakeOpenAIServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -72,6 +80,11 @@ class FakeOpenAIServer:
             return self.replies.popleft()
         fmt = body.get("response_format") or {}
         schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
+        if not schema:  # schema given as instructions: answer like a compliant model
+            last = (body.get("messages") or [{}])[-1].get("content") or ""
+            marker = "JSON schema:\n"
+            if marker in last:
+                schema = json.JSONDecoder().raw_decode(last, last.index(marker) + len(marker))[0]
         if schema:
             return json.dumps(example_from_schema(schema))
         return "pong"
@@ -96,13 +109,7 @@ class FakeOpenAIServer:
         if mode == "429":
             return self._error(h, 429, "Rate limit reached", **{"Retry-After": self.retry_after})
         if mode in ("500", "401", "400", "404"):
-            messages = {
-                "500": "internal error",
-                "401": "Incorrect API key provided",
-                "400": "bad request: messages must not be empty",
-                "404": f"The model `{body.get('model')}` does not exist",
-            }
-            return self._error(h, int(mode), messages[mode])
+            return self._error(h, int(mode), self.error_messages[mode])
         if mode == "malformed":
             return self._send(h, 200, b'{"id": "x", "choices": [', {})
         if mode == "drop":

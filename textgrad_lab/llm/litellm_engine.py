@@ -137,13 +137,17 @@ class LiteLLMEngine(Engine):
             }
         kwargs.update(req.extra)
         address = self.api_base or f"the {self.provider} API"
+        error: Exception | None = None
         try:
             resp = await litellm.acompletion(**kwargs)
         except Exception as e:
-            err = map_provider_error(e, address, [self._api_key])
-            if isinstance(err, BadRequest) and err.status == 404:
-                raise UnknownModel(self.model, suggest_models(self.model), str(err)) from None
-            raise err from None
+            error = map_provider_error(e, address, [self._api_key])
+        if error is not None:
+            # Raised outside the except block so the provider's exception, whose
+            # message may echo the key, is not kept as __context__.
+            if isinstance(error, BadRequest) and error.status == 404:
+                error = UnknownModel(self.model, suggest_models(self.model), str(error))
+            raise error
         if not getattr(resp, "choices", None):
             raise ServerError(f"reply from {address} has no choices")
         choice = resp.choices[0]

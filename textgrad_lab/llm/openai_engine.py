@@ -96,10 +96,15 @@ class OpenAICompatibleEngine(Engine):
                 "json_schema": {"name": req.response_model.__name__, "schema": req.json_schema},
             }
         kwargs.update(req.extra)
+        error = None
         try:
             resp = await self._client().chat.completions.create(**kwargs)
         except Exception as e:
-            raise map_provider_error(e, self.api_base, [self._api_key]) from None
+            error = map_provider_error(e, self.api_base, [self._api_key])
+        if error is not None:
+            # Raised outside the except block so the provider's exception, whose
+            # message may echo the key, is not kept as __context__.
+            raise error
         if not getattr(resp, "choices", None):
             raise ServerError(f"reply from {self.api_base} has no choices")
         choice = resp.choices[0]
