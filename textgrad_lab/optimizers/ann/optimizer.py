@@ -60,6 +60,7 @@ from textgrad_lab.text.agents import (
 from textgrad_lab.text.agents.aggregate import AGGREGATIONS
 from textgrad_lab.text.agents.prompts import AGGREGATION_DOCS
 from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Trajectory, ask
+from textgrad_lab.text.symbolic.propagator import RunLog
 
 Validate = Callable[[AgentNetwork], float | Awaitable[float]]
 
@@ -121,19 +122,17 @@ class AgentNetworkOptimizer(Optimizer):
         self.refusals: list[RefusedEdit] = []
         self.best_score: float | None = None
         self.steps = 0
-        self._propagators: list[NodeFeedbackPropagator] = []
+        self._runs = RunLog()
 
     # -- backward -------------------------------------------------------------------
     def make_propagator(self) -> NodeFeedbackPropagator:
         """The propagator for ``graph.abackward``; it records each run for the global call."""
-        prop = NodeFeedbackPropagator(self.engine, passthrough=is_passthrough)
-        self._propagators.append(prop)
-        return prop
+        return self._runs.add(NodeFeedbackPropagator(self.engine, passthrough=is_passthrough))
 
     def zero_grad(self) -> None:
         for p in self.network.parameters():
             p.grad = None
-        self._propagators = []
+        self._runs.clear()
 
     def _sync_params(self) -> None:
         self.param_groups[0]["params"] = self.network.parameters()
@@ -164,12 +163,12 @@ class AgentNetworkOptimizer(Optimizer):
                 report.rolled_back = True
             else:
                 self.best_score = report.score_after
-        self._propagators = []
+        self._runs.clear()
         report.wall_s = time.perf_counter() - start
         return report
 
     def _recorded(self) -> list[Trajectory]:
-        return [t for p in self._propagators for t in p.trajectories]
+        return self._runs.runs()
 
     async def _score(self) -> float:
         assert self.validate is not None

@@ -22,6 +22,7 @@ from textgrad_lab.text.symbolic import (
     PipelineRecord,
     Trajectory,
 )
+from textgrad_lab.text.symbolic.propagator import RunLog
 
 Validate = Callable[[Pipeline], float | Awaitable[float]]
 
@@ -59,21 +60,19 @@ class SymbolicOptimizerBase(Optimizer):
         self.validate = validate
         self.best_score: float | None = None
         self.steps = 0
-        self._propagators: list[NodeFeedbackPropagator] = []
+        self._runs = RunLog()
 
     def make_propagator(self) -> NodeFeedbackPropagator:
         """One call per step node on the way back; records each run for the step."""
-        prop = NodeFeedbackPropagator(self.engine)
-        self._propagators.append(prop)
-        return prop
+        return self._runs.add(NodeFeedbackPropagator(self.engine))
 
     def zero_grad(self) -> None:
         for p in self.pipeline.parameters():
             p.grad = None
-        self._propagators = []
+        self._runs.clear()
 
     def recorded(self) -> list[Trajectory]:
-        return [t for p in self._propagators for t in p.trajectories]
+        return self._runs.runs()
 
     async def astep(self, trajectories: list[Trajectory] | None = None) -> SymbolicStepReport:
         start = time.perf_counter()
@@ -95,7 +94,7 @@ class SymbolicOptimizerBase(Optimizer):
                 report.rolled_back = True
             else:
                 self.best_score = report.score_after
-        self._propagators = []
+        self._runs.clear()
         report.wall_s = time.perf_counter() - start
         return report
 

@@ -11,6 +11,7 @@ loss of a pipeline).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,3 +149,27 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
                     f"[{label}] (given, not asked about):\n{shorten(value, self.value_limit)}"
                 )
         return "\n".join(lines)
+
+
+class RunLog:
+    """The propagators an optimizer handed out, held weakly and kept in creation order,
+    so their recorded runs can be read (in a stable order) and cleared after a step."""
+
+    def __init__(self) -> None:
+        self._refs: list[weakref.ref[NodeFeedbackPropagator]] = []
+
+    def add(self, prop: NodeFeedbackPropagator) -> NodeFeedbackPropagator:
+        self._refs = [r for r in self._refs if r() is not None]
+        self._refs.append(weakref.ref(prop))
+        return prop
+
+    def runs(self) -> list[Trajectory]:
+        return [t for r in self._refs if (p := r()) is not None for t in p.trajectories]
+
+    def clear(self) -> None:
+        # The propagators stay usable (a Trainer keeps one for a whole run); only the
+        # runs they recorded are dropped.
+        for r in self._refs:
+            p = r()
+            if p is not None:
+                p.trajectories.clear()
