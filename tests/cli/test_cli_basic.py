@@ -161,3 +161,20 @@ def test_split_and_config_layers(tmp_path: Path) -> None:
     cfg.write_text("stepz = 3\n")
     with pytest.raises(Exception, match="unknown option"):
         resolve({}, cfg)
+
+
+def test_init_writes_a_starter_that_loads_and_traces(tmp_path: Path) -> None:
+    target = tmp_path / "my_flow"
+    res = run("init", target)
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "my_flow.py"
+    text = path.read_text()
+    assert "workflow = Workflow(" in text and 'name="my_flow"' in text
+    res = run("graph", path, "--model", "mock", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert '"system"' in res.stdout and "llm_call" in res.stdout
+    res = run("init", target)
+    assert res.exit_code == 2 and "already exists" in res.stderr
+    assert run("init", target, "--force").exit_code == 0
+    res = run("init", tmp_path / "bad-name")
+    assert res.exit_code == 2 and "not a valid Python module name" in res.stderr

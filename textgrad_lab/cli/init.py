@@ -33,7 +33,7 @@ def init(
     if path.exists() and not force:
         raise usage_error(f"{path} already exists", "pick another name or add --force")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(STARTER.replace("{name}", path.stem), encoding="utf-8")
+    path.write_text(STARTER.format(name=path.stem), encoding="utf-8")
     out = stdout()
     out.print(f"wrote {path}")
     out.print(f"next: textgrad-lab optimize {path}   (or --model mock for a dry run)")
