@@ -17,6 +17,7 @@ def test_returns_json_value_of_the_call(make_config) -> None:
     assert not r.value_is_repr
     assert r.stdout == "working\n"
     assert r.phase == "run"
+    assert r.unenforced_limits == []
 
 
 def test_runs_in_another_process_with_a_fresh_working_directory(make_config) -> None:

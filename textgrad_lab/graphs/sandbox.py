@@ -93,6 +93,8 @@ def _interpret(raw: RawRun, config: SandboxConfig) -> SandboxResult:
         "returncode": raw.returncode,
     }
     reply = raw.reply
+    if reply is not None:
+        base["unenforced_limits"] = [str(n) for n in reply.get("unenforced_limits") or []]
     if reply is not None and reply["ok"]:
         return SandboxResult(
             ok=True,

@@ -104,6 +104,9 @@ class SandboxResult(BaseModel):
     duration_s: float = 0.0
     isolation: Isolation = "process"
     returncode: int | None = None
+    unenforced_limits: list[str] = Field(
+        default_factory=list, description="resource limits this platform refused to set"
+    )
 
     def feedback(self) -> str:
         """The failure as text to feed back: summary, assert detail, traceback, stderr tail."""

@@ -136,7 +136,12 @@ def _is_under(path: str, root: str) -> bool:
 
 def _mount_args(hide_paths: list[str] | None) -> list[str]:
     """Hide the caller's home and working directory, but keep Python itself reachable."""
-    wanted = hide_paths if hide_paths is not None else [str(Path.home()), os.getcwd()]
+    if hide_paths is None:
+        wanted = [str(Path.home())]
+        with contextlib.suppress(OSError):  # the working directory may have been deleted
+            wanted.append(os.getcwd())
+    else:
+        wanted = hide_paths
     hidden = sorted(
         {
             real
@@ -229,10 +234,22 @@ class _Capped:
 
 def _exited(pid: int) -> bool:
     """Whether the child has ended, without reaping it (its pid keeps naming its group)."""
+    if not hasattr(os, "waitid"):  # macOS: ask without reaping another way
+        return _zombie_or_gone(pid)
     try:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
     except ChildProcessError:
         return True
+
+
+def _zombie_or_gone(pid: int) -> bool:
+    try:
+        state = subprocess.run(
+            ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return False
+    return not state or state.startswith("Z")
 
 
 def _communicate(

@@ -44,8 +44,12 @@ def _prctl(option: int, value: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
-def restrict(req: dict[str, Any]) -> None:
-    """Lock the process down before any untrusted line runs."""
+def restrict(req: dict[str, Any]) -> list[str]:
+    """Lock the process down before any untrusted line runs.
+
+    Returns the limits this platform refused (macOS, for one, rejects some); the run
+    goes on without them and the parent reports them.
+    """
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the parent even without bwrap
     _prctl(PR_SET_NO_NEW_PRIVS, 1)  # setuid binaries cannot give privileges back
     uid = req.get("uid")
@@ -53,14 +57,19 @@ def restrict(req: dict[str, Any]) -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-    limits = req["limits"]
-    for name, value in limits.items():
-        if value is not None:
-            soft, hard = (value, value + 1) if name == "RLIMIT_CPU" else (value, value)
+    refused = []
+    for name, value in req["limits"].items():
+        if value is None:
+            continue
+        soft, hard = (value, value + 1) if name == "RLIMIT_CPU" else (value, value)
+        try:
             resource.setrlimit(getattr(resource, name), (soft, hard))
+        except (ValueError, OSError, AttributeError):
+            refused.append(name)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # input() gets EOF instead of blocking until the timeout
     os.close(devnull)
+    return refused
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -241,7 +250,7 @@ def execute(req: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     req = json.loads(sys.stdin.buffer.read())
     reply_fd = req["reply_fd"]
-    restrict(req)
+    refused = restrict(req)
     # The wall-clock limit from inside, so that a timeout still shows the line it
     # hung on; the parent kills the process shortly after, should this not fire.
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -255,6 +264,7 @@ def main() -> None:
         reply = {"ok": False, "error": {"type": "MemoryError", "message": ""}, "phase": "run"}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+    reply["unenforced_limits"] = refused
     try:
         data = json.dumps(reply).encode()
     except (TypeError, ValueError) as exc:
