@@ -132,7 +132,8 @@ class OpSpec:
             return self.fn
         source = str(self.code_param.value)
         if self._code_cache is None or self._code_cache[0] != source:
-            self._code_cache = (source, compile_function(source, self.name, self.fn))
+            entry = getattr(self.fn, "__name__", self.name)
+            self._code_cache = (source, compile_function(source, entry, self.fn))
         return self._code_cache[1]
 
 
