@@ -1,0 +1,93 @@
+"""Hooks a progress display (or a logger) attaches to a Trainer.
+
+Subclass :class:`Callback` and override what you need; every hook does nothing by
+default. Hooks run on the driver, in the event loop, and should return quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textgrad_lab.train.data import Example
+    from textgrad_lab.train.evaluation import EvalResult
+    from textgrad_lab.train.history import StepRecord
+    from textgrad_lab.train.sample import SampleResult
+    from textgrad_lab.train.trainer import Trainer, TrainResult
+
+
+class Callback:
+    """Called at the moments a progress display cares about.
+
+    ``phase`` is ``"train"`` for the samples of a step and the split name (``"val"``,
+    ``"test"``) for evaluations.
+    """
+
+    def on_train_start(self, trainer: Trainer) -> None: ...
+
+    def on_step_start(self, trainer: Trainer, step: int, examples: Sequence[Example]) -> None: ...
+
+    def on_sample_end(self, trainer: Trainer, phase: str, result: SampleResult) -> None: ...
+
+    def on_eval_start(self, trainer: Trainer, split: str, n: int) -> None: ...
+
+    def on_eval_end(self, trainer: Trainer, split: str, result: EvalResult) -> None: ...
+
+    def on_step_end(self, trainer: Trainer, record: StepRecord) -> None: ...
+
+    def on_checkpoint(self, trainer: Trainer, path: Path) -> None: ...
+
+    def on_train_end(self, trainer: Trainer, result: TrainResult) -> None: ...
+
+
+class CallbackList(Callback):
+    """Calls each callback in turn."""
+
+    def __init__(self, callbacks: Sequence[Callback] = ()) -> None:
+        self.callbacks = list(callbacks)
+
+    def _each(self, hook: str, *args: Any) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._each("on_train_start", trainer)
+
+    def on_step_start(self, trainer: Trainer, step: int, examples: Sequence[Example]) -> None:
+        self._each("on_step_start", trainer, step, examples)
+
+    def on_sample_end(self, trainer: Trainer, phase: str, result: SampleResult) -> None:
+        self._each("on_sample_end", trainer, phase, result)
+
+    def on_eval_start(self, trainer: Trainer, split: str, n: int) -> None:
+        self._each("on_eval_start", trainer, split, n)
+
+    def on_eval_end(self, trainer: Trainer, split: str, result: EvalResult) -> None:
+        self._each("on_eval_end", trainer, split, result)
+
+    def on_step_end(self, trainer: Trainer, record: StepRecord) -> None:
+        self._each("on_step_end", trainer, record)
+
+    def on_checkpoint(self, trainer: Trainer, path: Path) -> None:
+        self._each("on_checkpoint", trainer, path)
+
+    def on_train_end(self, trainer: Trainer, result: TrainResult) -> None:
+        self._each("on_train_end", trainer, result)
+
+
+class PrintProgress(Callback):
+    """One line per step and per evaluation, to stdout (a plain fallback display)."""
+
+    def on_eval_end(self, trainer: Trainer, split: str, result: EvalResult) -> None:
+        print(f"eval {split}: {result.mean:.4f} over {result.n} examples")
+
+    def on_step_end(self, trainer: Trainer, record: StepRecord) -> None:
+        val = f" val {record.val_score:.4f}" if record.val_score is not None else ""
+        kept = "kept" if record.accepted else "reverted"
+        print(
+            f"step {record.step}: train {record.train_score:.4f}{val} {kept}; "
+            f"{record.usage.calls} calls, {record.usage.total_tokens} tokens, "
+            f"{record.wall_s:.1f}s"
+        )

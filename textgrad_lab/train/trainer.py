@@ -1,0 +1,472 @@
+"""The Trainer: minibatches through a workflow, feedback backward, optimizer steps,
+validation-gated acceptance, early stopping, and a checkpoint after every step.
+
+Usage::
+
+    trainer = Trainer(
+        solve,                       # (example) -> output Node, sync or async
+        optimizer=opt,               # e.g. TGD(params, engine=...) or SGD([w], lr=0.1)
+        metric="numeric",            # a name for get_metric, or a callable
+        train=splits.train, val=splits.val,
+        run_dir="runs/oc-tgd", batch_size=4, max_steps=12, patience=4,
+        usage=tracker,               # the UsageTracker shared by the run's engines
+    )
+    result = trainer.fit()                 # or: await trainer.afit()
+    result = trainer.fit(resume=True)      # continue after a crash or a budget stop
+    test = trainer.evaluate(splits.test, split="test")
+
+A step: draw the next minibatch; run each example's forward, metric and backward
+through the executor (concurrently); merge the returned per-sample gradients into
+``param.grad`` in sample order with the propagator's ``merge``; call
+``optimizer.record_score(mean)`` when the optimizer has it, then
+``await optimizer.astep()``; score the validation set when a parameter changed, and
+put the parameters back if that score fell; record a :class:`StepRecord`; write the
+checkpoint. A step that fails (an exception, or ``BudgetExceeded`` from the LLM layer)
+leaves the run exactly as the last checkpoint has it, so resuming repeats that step.
+See :mod:`textgrad_lab.train.checkpoint` for the run directory layout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from textgrad_lab.graphs import Parameter, Propagator, VJPPropagator
+from textgrad_lab.llm.errors import BudgetExceeded
+from textgrad_lab.llm.usage import UsageTotals, UsageTracker, usage_scope
+from textgrad_lab.train.callbacks import Callback, CallbackList
+from textgrad_lab.train.checkpoint import (
+    Checkpoint,
+    Position,
+    RunDir,
+    RunState,
+    TrainConfig,
+    load_checkpoint,
+    save_checkpoint,
+    write_json,
+)
+from textgrad_lab.train.data import Dataset, Example, as_dataset
+from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, mean, remote_usage
+from textgrad_lab.train.executor import Executor, LocalExecutor
+from textgrad_lab.train.history import RunStatus, StepRecord, add_usage, param_diff, values_equal
+from textgrad_lab.train.meter import UsageMeter, find_trackers
+from textgrad_lab.train.metrics import MetricLike, get_metric
+from textgrad_lab.train.resume import apply, check_compatible, snapshot
+from textgrad_lab.train.sample import SampleWork, SeedMode, Workflow, fatal_cause
+from textgrad_lab.train.schedule import gate, merge_grads, next_batch, stop_reason, track_best
+from textgrad_lab.train.serialize import encode, scrub
+from textgrad_lab.train.splits import epoch_order
+
+
+class TrainResult(BaseModel):
+    """How a ``fit`` ended. ``params`` are the parameter values now in place."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    status: RunStatus
+    message: str = ""
+    steps: int
+    initial_val_score: float | None = None
+    val_score: float | None = None
+    best_score: float | None = None
+    best_step: int = 0
+    params: dict[str, Any] = Field(default_factory=dict)
+    history: list[StepRecord] = Field(default_factory=list)
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+    run_dir: str | None = None
+
+
+def _ids_digest(data: Dataset | None) -> str:
+    if data is None:
+        return ""
+    return hashlib.sha256("\n".join(e.id for e in data).encode()).hexdigest()[:16]
+
+
+def _jsonable(report: Any) -> Any:
+    if report is None:
+        return None
+    if hasattr(report, "model_dump"):
+        return report.model_dump(mode="json")
+    try:
+        return encode(report)
+    except TypeError:
+        return repr(report)
+
+
+class Trainer:
+    """Trains the optimizer's parameters on a workflow; see the module docstring.
+
+    Arguments:
+        workflow: ``workflow(example) -> Node`` (sync or async); traced per sample.
+        optimizer: any :class:`textgrad_lab.optimizers.Optimizer`; its ``params`` are
+            trained, saved and restored.
+        metric: a callable ``metric(output_value, example) -> MetricResult`` or a name
+            for :func:`~textgrad_lab.train.metrics.get_metric`.
+        train, val: Datasets (or lists of Examples/dicts); ``val`` enables gating.
+        config: a :class:`TrainConfig`; keyword ``options`` override its fields.
+        executor: where per-sample work runs (default ``LocalExecutor(concurrency=8)``).
+        propagator: the gradient algebra; default ``optimizer.make_propagator()``, or
+            the numeric ``VJPPropagator`` for optimizers without that method.
+        backward_seed: what each sample's backward starts from (see :class:`SampleWork`):
+            ``"auto"``, ``"feedback"``, ``"default"`` or ``fn(metric_result, example,
+            output_node)``. (The data seed is ``TrainConfig.seed``: ``seed=3`` here.)
+        run_dir: where checkpoints go; None keeps the run in memory only.
+        callbacks: progress hooks (:class:`~textgrad_lab.train.callbacks.Callback`).
+        usage: the UsageTracker(s) of the run's engines; default: those the optimizer,
+            the propagator and the metric hold. Engines used only inside the workflow
+            are counted only if their tracker is passed here (share one tracker).
+        meta: JSON data saved in the checkpoint (e.g. the CLI's options, engine specs);
+            secret-looking entries are masked.
+    """
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        *,
+        optimizer: Any,
+        metric: MetricLike | str,
+        train: Dataset | Sequence[Example | dict[str, Any]],
+        val: Dataset | Sequence[Example | dict[str, Any]] | None = None,
+        config: TrainConfig | None = None,
+        executor: Executor | None = None,
+        propagator: Propagator[Any] | None = None,
+        backward_seed: SeedMode = "auto",
+        run_dir: str | Path | None = None,
+        callbacks: Sequence[Callback] = (),
+        usage: UsageTracker | Sequence[UsageTracker] | None = None,
+        meta: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        base = config.model_dump() if config is not None else {}
+        self.config = TrainConfig(**{**base, **options})
+        self.workflow = workflow
+        self.optimizer = optimizer
+        self.metric: MetricLike = get_metric(metric) if isinstance(metric, str) else metric
+        self.train = as_dataset(train, "train")
+        if len(self.train) == 0:
+            raise ValueError("the training set is empty: give the Trainer some examples")
+        self.val = as_dataset(val, "val") if val is not None and len(val) > 0 else None
+        self.params: list[Parameter] = list(optimizer.params)
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(
+                f"parameter names must be unique to be saved and merged; repeated: {dup}"
+            )
+        self._by_name = {p.name: p for p in self.params}
+        if propagator is None:
+            make = getattr(optimizer, "make_propagator", None)
+            propagator = make() if callable(make) else VJPPropagator()
+        self.propagator: Propagator[Any] = propagator
+        self.executor: Executor = executor or LocalExecutor(concurrency=8)
+        self.backward_seed = backward_seed
+        self.run = RunDir(run_dir) if run_dir is not None else None
+        self.callbacks = CallbackList(callbacks)
+        trackers = (
+            [usage]
+            if isinstance(usage, UsageTracker)
+            else list(usage)
+            if usage is not None
+            else find_trackers(optimizer, propagator, self.metric)
+        )
+        self.meter = UsageMeter(trackers)
+        self.meta = dict(meta or {})
+        # The run's own random sources: epoch shuffles use ``rng``; workflows that need
+        # randomness should draw from ``rng`` or ``np_rng`` so that a resumed run repeats it.
+        self.rng = random.Random(self.config.seed)
+        self.np_rng = np.random.default_rng(self.config.seed)
+        self.state = RunState(train_ids=_ids_digest(self.train), val_ids=_ids_digest(self.val))
+        self._last: Checkpoint | None = None
+
+    # -- per-sample work ---------------------------------------------------------------
+    def _work(self, backward: bool) -> SampleWork:
+        c = self.config
+        return SampleWork(
+            workflow=self.workflow,
+            metric=self.metric,
+            params=self.params,
+            propagator=self.propagator if backward else None,
+            backward_seed=self.backward_seed,
+            depth=c.depth,
+            backward_concurrency=c.backward_concurrency,
+            backward_on=c.backward_on,
+            perfect_score=c.perfect_score,
+        )
+
+    def _on_result(self, phase: str) -> Any:
+        return lambda r: self.callbacks.on_sample_end(self, phase, r)
+
+    # -- evaluation --------------------------------------------------------------------
+    async def _evaluate(
+        self, data: Dataset, split: str, executor: Executor | None = None
+    ) -> EvalResult:
+        self.callbacks.on_eval_start(self, split, len(data))
+        result = await evaluate_samples(
+            executor or self.executor,
+            self._work(backward=False),
+            list(data),
+            split=split,
+            meter=self.meter,
+            on_result=self._on_result(split),
+        )
+        self.callbacks.on_eval_end(self, split, result)
+        return result
+
+    async def aevaluate(
+        self,
+        data: Dataset | Sequence[Example | dict[str, Any]],
+        *,
+        split: str = "test",
+        concurrency: int | None = None,
+        save: bool = True,
+    ) -> EvalResult:
+        """Score ``data`` with the current parameters (no backward). ``concurrency``
+        runs it on a ``LocalExecutor`` of that width instead of the trainer's executor.
+        With a run directory, the result is saved as ``eval/<split>.json``."""
+        ds = as_dataset(data, split)
+        executor = LocalExecutor(concurrency) if concurrency is not None else None
+        result = await self._evaluate(ds, split, executor)
+        if save and self.run is not None:
+            write_json(
+                self.run.eval_file(split),
+                {"step": self.state.step, **scrub(result.model_dump(mode="json"))},
+            )
+        return result
+
+    def evaluate(
+        self,
+        data: Dataset | Sequence[Example | dict[str, Any]],
+        *,
+        split: str = "test",
+        concurrency: int | None = None,
+        save: bool = True,
+    ) -> EvalResult:
+        """Synchronous :meth:`aevaluate`."""
+        return _run(self.aevaluate(data, split=split, concurrency=concurrency, save=save))
+
+    # -- checkpoints -------------------------------------------------------------------
+    def _save(self) -> None:
+        self._last = snapshot(
+            config=self.config,
+            state=self.state,
+            params=self.params,
+            optimizer=self.optimizer,
+            rng=self.rng,
+            np_rng=self.np_rng,
+            meta=self.meta,
+        )
+        if self.run is not None:
+            save_checkpoint(self.run, self._last)
+            self.callbacks.on_checkpoint(self, self.run.checkpoint)
+
+    def _load(self, ckpt: Checkpoint) -> None:
+        """Check ``ckpt`` fits this trainer, then make it the live state."""
+        check_compatible(
+            ckpt,
+            config=self.config,
+            params=self.params,
+            optimizer=self.optimizer,
+            state=self.state,
+            where=self.run.path if self.run is not None else "the checkpoint",
+        )
+        self._apply(ckpt)
+
+    def _apply(self, ckpt: Checkpoint) -> None:
+        self.state = apply(
+            ckpt, params=self.params, optimizer=self.optimizer, rng=self.rng, np_rng=self.np_rng
+        )
+        self._last = ckpt
+
+    def restore(self, run_dir: str | Path | None = None) -> Checkpoint:
+        """Load a run's parameters, optimizer state and progress without training
+        (e.g. to evaluate the trained parameters on the test set)."""
+        path = Path(run_dir) if run_dir is not None else (self.run.path if self.run else None)
+        if path is None:
+            raise ValueError("restore needs a run directory: pass run_dir=")
+        ckpt = load_checkpoint(path)
+        self._load(ckpt)
+        return ckpt
+
+    # -- the loop ----------------------------------------------------------------------
+    async def _initial_validation(self) -> None:
+        assert self.val is not None
+        result = await self._evaluate(self.val, "val")
+        s = self.state
+        s.usage = add_usage(s.usage, result.usage)
+        s.initial_val_score = s.val_score = result.mean
+        if s.best_score is None:
+            s.best_score = result.mean
+
+    async def _step(self) -> StepRecord:
+        s = self.state
+        k = s.step + 1
+        examples = [self.train[i] for i in next_batch(s, self.config, len(self.train), self.rng)]
+        before = {p.name: copy.deepcopy(p.value) for p in self.params}
+        usage0 = self.meter.read()
+        t0 = time.perf_counter()
+        self.callbacks.on_step_start(self, k, examples)
+        self.optimizer.zero_grad()
+        with usage_scope("train"):
+            results = await self.executor.run_samples(
+                self._work(backward=True), examples, on_result=self._on_result("train")
+            )
+            merge_grads(self.params, self.propagator, results)
+            train_score = mean([r.score for r in results])
+            record_score = getattr(self.optimizer, "record_score", None)
+            if callable(record_score):
+                record_score(train_score)
+            report = await self.optimizer.astep()
+        changed = [p for p in self.params if not values_equal(before[p.name], p.value)]
+        diff = {p.name: param_diff(p.name, p.kind, before[p.name], p.value) for p in changed}
+        usage = add_usage(self.meter.since(usage0), remote_usage(self.executor, results))
+
+        val_score: float | None = None
+        if self.val is not None:
+            if changed:
+                ev = await self._evaluate(self.val, "val")
+                usage = add_usage(usage, ev.usage)
+                val_score = ev.mean
+            else:
+                val_score = s.val_score
+        accepted, decision = gate(s, self.config, [p.name for p in changed], val_score)
+        if not accepted:
+            for p in changed:
+                p.value = before[p.name]
+        monitor = s.val_score if self.val is not None else train_score
+        track_best(s, self.config, monitor, accepted, k)
+
+        record = StepRecord(
+            step=k,
+            epoch=s.position.epoch,
+            batch=s.position.batch,
+            example_ids=[e.id for e in examples],
+            train_score=train_score,
+            val_score=val_score,
+            best_val_score=s.best_score if self.val is not None else None,
+            accepted=accepted,
+            decision=decision,
+            changed=[p.name for p in changed],
+            diff=diff,
+            optimizer_report=scrub(_jsonable(report)),
+            errors=sum(1 for r in results if r.error),
+            usage=usage,
+            wall_s=time.perf_counter() - t0,
+        )
+        s.history.append(record)
+        s.usage = add_usage(s.usage, usage)
+        s.step = k
+        s.position.batch += 1
+        if self.run is not None:
+            step_file = {
+                "step": k,
+                "samples": [r.record() for r in results],
+                "optimizer_report": record.optimizer_report,
+                "decision": decision,
+            }
+            write_json(self.run.step_file(k), scrub(step_file))
+        return record
+
+    def _start(self, resume: bool) -> None:
+        if self.run is not None and self.run.exists():
+            if not resume:
+                raise FileExistsError(
+                    f"{self.run.path} already holds a run: pass resume=True to continue it, "
+                    "or choose another run directory"
+                )
+            self.run.clean_temp()
+            self._load(load_checkpoint(self.run.path))
+            return
+        if self._last is not None:  # fit() again on the same trainer continues in memory
+            return
+        order = epoch_order(len(self.train), self.rng if self.config.shuffle else None)
+        self.state.position = Position(epoch=0, batch=0, order=order)
+        self.state.status = "running"
+        self._save()
+
+    def _abandon(self, exc: BaseException, status: RunStatus, spent: UsageTotals) -> None:
+        """Roll back to the last checkpoint, record why the run stopped, save."""
+        assert self._last is not None
+        self._apply(self._last)
+        self.state.status = status
+        self.state.message = f"{type(exc).__name__}: {exc}"
+        self.state.abandoned_usage = add_usage(self.state.abandoned_usage, spent)
+        self._save()
+
+    async def afit(self, *, resume: bool = False) -> TrainResult:
+        """Train until ``max_steps``/``epochs``, early stopping or an exhausted budget.
+
+        ``resume=True`` continues the run saved in ``run_dir`` (or starts one when the
+        directory holds none). A run stopped by ``BudgetExceeded`` returns with status
+        ``"budget_exhausted"``; other errors are raised after the checkpoint is saved
+        with status ``"failed"``; either way resuming repeats the unfinished step.
+        """
+        self._start(resume)
+        self.callbacks.on_train_start(self)
+        self.state.status = "running"
+        self.state.message = ""
+        while True:
+            spent_from = self.meter.read()
+            try:
+                if self.val is not None and self.state.val_score is None:
+                    await self._initial_validation()
+                    self._save()
+                    continue
+                reason = stop_reason(self.state, self.config, len(self.train))
+                if reason is not None:
+                    self.state.status, self.state.message = reason
+                    self._save()
+                    break
+                record = await self._step()
+                self._save()
+                self.callbacks.on_step_end(self, record)
+            except Exception as exc:
+                budget = fatal_cause(exc)
+                spent = self.meter.since(spent_from)
+                if isinstance(budget, BudgetExceeded):
+                    self._abandon(budget, "budget_exhausted", spent)
+                    break
+                self._abandon(exc, "failed", spent)
+                raise
+        result = self.result()
+        self.callbacks.on_train_end(self, result)
+        return result
+
+    def fit(self, *, resume: bool = False) -> TrainResult:
+        """Synchronous :meth:`afit` (not from inside a running event loop)."""
+        return _run(self.afit(resume=resume))
+
+    def result(self) -> TrainResult:
+        s = self.state
+        return TrainResult(
+            status=s.status,
+            message=s.message,
+            steps=s.step,
+            initial_val_score=s.initial_val_score,
+            val_score=s.val_score,
+            best_score=s.best_score,
+            best_step=s.best_step,
+            params={p.name: copy.deepcopy(p.value) for p in self.params},
+            history=list(s.history),
+            usage=s.usage,
+            run_dir=str(self.run.path) if self.run is not None else None,
+        )
+
+
+def _run(coro: Any) -> Any:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise RuntimeError(
+        "called from inside a running event loop: use the async method (afit, aevaluate)"
+    )
