@@ -18,6 +18,7 @@ penalty: without them this small model tends to loop on one phrase.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class ModelLoader:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}
+        self._atexit = False
 
     def get(self, path: Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
         key = (str(path), n_ctx)
@@ -80,7 +82,20 @@ class ModelLoader:
 
                 llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
                 loaded = self._models[key] = LoadedModel(llama, threading.Lock())
+                if not self._atexit:
+                    # Free models before interpreter teardown: Llama.__del__ run
+                    # after llama_cpp's globals are gone prints a TypeError.
+                    atexit.register(self.close)
+                    self._atexit = True
             return loaded
+
+    def close(self) -> None:
+        """Free every loaded model (waiting for calls in progress)."""
+        with self._lock:
+            models, self._models = list(self._models.values()), {}
+        for loaded in models:
+            with loaded.lock:
+                loaded.llama.close()
 
     def __len__(self) -> int:
         return len(self._models)

