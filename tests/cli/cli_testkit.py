@@ -54,9 +54,11 @@ def write_workflow(
 
 
 # A numeric workflow (no LLM): fits w in w * x = 2 x by SGD on the squared error. Setting
-# TL_TEST_INTERRUPT_AT=N raises KeyboardInterrupt in the N-th forward call, as Ctrl-C would.
+# TL_TEST_INTERRUPT_AT=N sends this process SIGINT (Ctrl-C) in the N-th forward call.
 NUMERIC_WORKFLOW = """
+import asyncio
 import os
+import signal
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers import SGD
@@ -69,7 +71,8 @@ calls = [0]
 async def solve(example, engine):
     calls[0] += 1
     if calls[0] == int(os.environ.get("TL_TEST_INTERRUPT_AT", "0")):
-        raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(5)  # the interrupt cancels the run while it waits here
     d = tl.numeric.sub(tl.numeric.mul(w, float(example.input)), float(example.target))
     return tl.numeric.mul(d, d)
 

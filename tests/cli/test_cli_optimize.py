@@ -65,8 +65,10 @@ def test_optimize_usage_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "three sizes" in res.stderr
     res = run("optimize", flow, "--batch-size", "0")
     assert res.exit_code == 2 and "batch-size" in res.stderr
-    res = run("optimize", flow, "--executor", "ray", "--out", tmp_path / "r")
-    assert res.exit_code in (1, 2)
+    res = run("optimize", flow, "--ray-address", "auto")
+    assert res.exit_code == 2 and "--executor ray" in res.stderr
+    res = run("optimize", flow, "--executor", "dask")
+    assert res.exit_code == 2 and "executor" in res.stderr
     res = run("optimize", flow, "--split", "100,0,0")
     assert res.exit_code == 2 and "only 12" in res.stderr
     res = run("optimize", flow, "--resume", tmp_path / "nothing")

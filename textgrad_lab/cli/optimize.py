@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import time
@@ -158,64 +160,74 @@ def optimize(
 
     from textgrad_lab.cli.progress import RichProgress
 
-    progress = RichProgress(console, total)
-    trainer = Trainer(
-        bind_engine(wf.forward, engines.student),
-        optimizer=optimizer_obj,
-        metric=wf.metric,
-        train=splits.train,
-        val=splits.val,
-        executor=executor_obj,
-        run_dir=run_dir,
-        callbacks=[progress],
-        usage=engines.usage,
-        meta={"cli": record},
-        # The run's data seed goes in the config: Trainer's own `seed=` is the backward seed.
-        config=TrainConfig(
-            max_steps=opts.steps, epochs=opts.epochs, batch_size=opts.batch_size, seed=opts.seed
-        ),
-    )
-    console.print(
-        f"optimizing {wf.name} with {opt_name} on {engines.model}: {len(splits.train)} train, "
-        f"{len(splits.val)} val, {len(splits.test)} test examples; up to {total} steps; "
-        f"run directory {run_dir}"
-    )
-    resume_hint = f"textgrad-lab optimize {workflow} --resume {run_dir}"
     try:
-        result = trainer.fit(resume=resume is not None)
-    except KeyboardInterrupt:
-        progress.stop()
-        step = trainer.state.step
-        console.print(
-            f"\ninterrupted: the checkpoint after step {step} is in {run_dir}; "
-            f"resume with: {resume_hint}"
+        progress = RichProgress(console, total)
+        trainer = Trainer(
+            bind_engine(wf.forward, engines.student),
+            optimizer=optimizer_obj,
+            metric=wf.metric,
+            train=splits.train,
+            val=splits.val,
+            executor=executor_obj,
+            run_dir=run_dir,
+            callbacks=[progress],
+            usage=engines.usage,
+            meta={"cli": record},
+            # The run's data seed goes in the config: Trainer's own `seed=` is the backward seed.
+            config=TrainConfig(
+                max_steps=opts.steps, epochs=opts.epochs, batch_size=opts.batch_size, seed=opts.seed
+            ),
         )
-        raise typer.Exit(EXIT_FAILED) from None
-    except FileExistsError as exc:
-        raise usage_error(str(exc)) from None
-    except Exception as exc:
-        progress.stop()
-        raise CliError(
-            f"the run failed at step {trainer.state.step + 1} ({type(exc).__name__}: {exc}); "
-            f"its last checkpoint is in {run_dir}",
-            f"fix the cause, then resume with: {resume_hint}",
-        ) from exc
+        console.print(
+            f"optimizing {wf.name} with {opt_name} on {engines.model}: {len(splits.train)} train, "
+            f"{len(splits.val)} val, {len(splits.test)} test examples; up to {total} steps; "
+            f"run directory {run_dir}"
+        )
+        resume_hint = f"textgrad-lab optimize {workflow} --resume {run_dir}"
+        try:
+            result = trainer.fit(resume=resume is not None)
+        except KeyboardInterrupt:
+            progress.stop()
+            step = trainer.state.step
+            console.print(
+                f"\ninterrupted: the checkpoint after step {step} is in {run_dir}; "
+                f"resume with: {resume_hint}"
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+        except FileExistsError as exc:
+            raise usage_error(str(exc)) from None
+        except Exception as exc:
+            progress.stop()
+            raise CliError(
+                f"the run failed at step {trainer.state.step + 1} ({type(exc).__name__}: {exc}); "
+                f"its last checkpoint is in {run_dir}",
+                f"fix the cause, then resume with: {resume_hint}",
+            ) from exc
+        finally:
+            progress.stop()
+
+        if result.status == "budget_exhausted":
+            console.print(f"stopped: {result.message}; resume with a larger budget: {resume_hint}")
+        if len(splits.test) and result.status != "budget_exhausted":
+            trainer.evaluate(splits.test, split="test")  # the display prints the score
+        first = next(iter(splits.val or splits.test or splits.train))
+        save_final_graph(wf, first, engines.student, run_dir / "graph.json")
+
+        from textgrad_lab.cli.report import write_report
+
+        report = write_report(run_dir)
+        _summary(console, result, engines)
+        console.print(f"run directory: {run_dir}")
+        console.print(f"report: {report}")
+
     finally:
-        progress.stop()
+        _close(executor_obj)
 
-    if result.status == "budget_exhausted":
-        console.print(f"stopped: {result.message}; resume with a larger budget: {resume_hint}")
-    if len(splits.test) and result.status != "budget_exhausted":
-        trainer.evaluate(splits.test, split="test")  # the display prints the score
-    first = next(iter(splits.val or splits.test or splits.train))
-    save_final_graph(wf, first, engines.student, run_dir / "graph.json")
 
-    from textgrad_lab.cli.report import write_report
-
-    report = write_report(run_dir)
-    _summary(console, result, engines)
-    console.print(f"run directory: {run_dir}")
-    console.print(f"report: {report}")
+def _close(executor: Any) -> None:
+    """Release the executor's workers (a Ray executor shuts down the Ray it started)."""
+    with contextlib.suppress(Exception):
+        asyncio.run(executor.aclose())
 
 
 def _summary(console: Any, result: Any, engines: Engines) -> None:
