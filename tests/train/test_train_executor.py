@@ -10,7 +10,7 @@ import pytest
 from train_testkit import regression_data, regression_workflow
 
 import textgrad_lab as tl
-from textgrad_lab.graphs import VJPPropagator
+from textgrad_lab.graphs import AsyncPropagator, VJPPropagator
 from textgrad_lab.llm import BudgetExceeded, MockEngine
 from textgrad_lab.train import Example, LocalExecutor, NumericMatch, SampleError, SampleWork
 from textgrad_lab.train.metrics import NegatedLoss
@@ -109,3 +109,76 @@ async def test_gradients_come_back_as_data_equal_to_a_direct_backward() -> None:
         direct = g.backward(out)
         assert r.grads == pytest.approx(direct)
         assert r.score == pytest.approx(-out.value)
+
+
+class SeedRecorder(AsyncPropagator[Any]):
+    """Keeps the seeds it is given; passes gradients through unchanged."""
+
+    def __init__(self) -> None:
+        self.seeds: list[Any] = []
+
+    def seed(self, output: Any, seed: Any) -> Any:
+        self.seeds.append(seed)
+        return seed
+
+    async def alocal(self, node: Any, grad: Any, targets: Any) -> list[Any]:
+        return [grad for _ in targets]
+
+    async def aaccumulate(self, node: Any, grads: Any) -> Any:
+        return grads[0]
+
+    def merge(self, node: Any, old: Any, new: Any) -> Any:
+        return [old, new]
+
+
+async def test_auto_seed_is_feedback_that_knows_whether_a_change_is_needed() -> None:
+    prompt = tl.Parameter("Answer.", name="prompt")
+
+    @tl.op
+    def answer(prompt: str, x: int) -> str:
+        return f"The answer is {x if x % 2 else x + 1}"
+
+    prop = SeedRecorder()
+    work = SampleWork(
+        workflow=lambda ex: answer(prompt, ex.input),
+        metric=NumericMatch(),
+        params=[prompt],
+        propagator=prop,
+    )
+    results = await LocalExecutor(concurrency=1).run_samples(work, examples(2))
+    right, wrong = prop.seeds[1], prop.seeds[0]  # example 1 is odd: answered right
+    assert right.needs_change is False and right.score == 1.0
+    assert wrong.needs_change is True and "expected answer is 0" in wrong.text
+    assert results[0].grads["prompt"] is wrong
+    text = SampleWork(**{**work.__dict__, "backward_seed": "text"})
+    await LocalExecutor().run_samples(text, examples(1))
+    assert prop.seeds[-1] == results[0].feedback
+    prop.seeds.clear()
+    failed_only = SampleWork(**{**work.__dict__, "backward_on": "failed"})
+    results = await LocalExecutor().run_samples(failed_only, examples(2))
+    assert len(prop.seeds) == 1 and results[1].grads == {}
+
+
+async def test_error_outputs_get_no_numeric_backward_but_textual_feedback() -> None:
+    w = tl.Parameter(2.0, name="w")
+
+    @tl.op(vjp=lambda g, out, w, x: (g * x, None))
+    def fragile(w: float, x: int) -> float:
+        if x == 1:
+            raise ZeroDivisionError("division by zero")
+        return w * x
+
+    numeric = SampleWork(
+        workflow=lambda ex: fragile(w, ex.input),
+        metric=NegatedLoss(),
+        params=[w],
+        propagator=VJPPropagator(),
+    )
+    results = await LocalExecutor().run_samples(numeric, examples(2))
+    assert results[0].grads == {"w": 0.0} and results[1].grads == {}
+    assert results[1].error.startswith("ZeroDivisionError")
+    prop = SeedRecorder()
+    textual = SampleWork(**{**numeric.__dict__, "propagator": prop})
+    results = await LocalExecutor().run_samples(textual, examples(2)[1:])
+    assert prop.seeds[0].needs_change and "division by zero" in prop.seeds[0].text
+    assert "w" in results[0].grads

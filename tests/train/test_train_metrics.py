@@ -142,3 +142,21 @@ async def test_llm_judge_unreadable_reply_scores_zero_with_an_error() -> None:
     assert result.score == 0.0 and result.error is not None and "unscored" in result.feedback
     assert len(engine.calls) == 2  # the first reply and one reask
     json.dumps(result.model_dump())
+
+
+async def test_unit_tests_metric_runs_humaneval_tests_in_the_sandbox() -> None:
+    from textgrad_lab.train import load_humaneval
+    from textgrad_lab.train.loaders import default_data_dir
+
+    problem = load_humaneval(data_dir=default_data_dir())[0]
+    metric = get_metric("unit_tests", timeout_s=20)
+    # A completion in a fenced reply: run as prompt + completion.
+    good = await metric(f"```python\n{problem['canonical_solution']}```", problem)
+    assert good == MetricResult(score=1.0, feedback="All tests passed.")
+    whole = problem["prompt"] + "    return False\n"  # defines the function itself
+    assert metric.program(whole, problem) == whole
+    bad = await metric(whole, problem)
+    assert bad.score == 0.0 and "A test failed at line" in bad.feedback
+    assert "evaluated to False" in bad.feedback
+    with pytest.raises(ValueError, match="lacks test, entry_point"):
+        await metric("def f(): pass", ex("x"))

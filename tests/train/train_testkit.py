@@ -175,5 +175,9 @@ def comparable(history: list[Any]) -> list[dict[str, Any]]:
         d = r if isinstance(r, dict) else r.model_dump(mode="json")
         d = {k: v for k, v in d.items() if k != "wall_s"}
         d["usage"] = {k: v for k, v in d["usage"].items() if k != "latency_s"}
+        if isinstance(d.get("optimizer_report"), dict):
+            d["optimizer_report"] = {
+                k: v for k, v in d["optimizer_report"].items() if k != "wall_s"
+            }
         out.append(d)
     return out

@@ -40,6 +40,7 @@ _EXPORTS = {
     "get_metric": "metrics",
     "available_metrics": "metrics",
     "LLMJudge": "judge",
+    "UnitTests": "code_metrics",
     "Verdict": "judge",
     "SampleWork": "sample",
     "SampleResult": "sample",

@@ -7,7 +7,7 @@ import json
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from textgrad_lab.llm.usage import UsageTotals
 
@@ -43,14 +43,18 @@ class StepRecord(BaseModel):
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0
 
+    # Shown at the top level of history.jsonl for readers that want the headline numbers.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def calls(self) -> int:
         return self.usage.calls
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def tokens(self) -> int:
         return self.usage.total_tokens
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def cost_usd(self) -> float:
         return self.usage.cost_usd

@@ -203,6 +203,7 @@ BUILTIN_METRICS: Mapping[str, str] = MappingProxyType(
         "contains": "textgrad_lab.train.metrics:Contains",
         "neg_loss": "textgrad_lab.train.metrics:NegatedLoss",
         "llm_judge": "textgrad_lab.train.judge:LLMJudge",
+        "unit_tests": "textgrad_lab.train.code_metrics:UnitTests",
     }
 )
 
@@ -229,7 +230,7 @@ def _import(spec: str) -> Any:
 
 def get_metric(name: str, **options: Any) -> MetricLike:
     """A metric by name (``"exact_match"``, ``"numeric"``, ``"contains"``, ``"neg_loss"``,
-    ``"llm_judge"``) or by import path (``"my_pkg.metrics:my_metric"``).
+    ``"llm_judge"``, ``"unit_tests"``) or by import path (``"my_pkg.metrics:my_metric"``).
 
     ``options`` go to the metric's constructor (``get_metric("numeric", abs_tol=0.01)``,
     ``get_metric("llm_judge", engine="mock")``). An imported plain function is returned

@@ -26,7 +26,7 @@ from textgrad_lab.train.metrics import MetricLike, MetricResult, score_output
 
 Workflow = Callable[[Example], Node | Awaitable[Node]]
 SeedFn = Callable[[MetricResult, Example, Node], Any]
-SeedMode = Literal["auto", "feedback", "default"] | SeedFn
+SeedMode = Literal["auto", "text", "default"] | SeedFn
 
 
 class SampleError(RuntimeError):
@@ -78,7 +78,9 @@ class SampleResult(BaseModel):
 def _clip(value: Any, limit: int) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
-    text = value if isinstance(value, str) else repr(value)
+    # Textual gradients carry their text; other values show their repr.
+    text = value if isinstance(value, str) else getattr(value, "text", None)
+    text = text if isinstance(text, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 15] + " ...[shortened]"
 
 
@@ -129,9 +131,11 @@ class SampleWork:
       sync workflows run in a worker thread so that blocking calls do not stall the others.
     - ``metric(output_value, example)`` gives the score and the critique.
     - ``propagator`` None means evaluation only; otherwise ``abackward`` runs from the output
-      with a seed chosen by ``backward_seed``: ``"auto"`` (numeric propagator: its default seed; any
-      other: the critique text), ``"feedback"``, ``"default"`` or a function
-      ``seed(result, example, output_node)``.
+      with a seed chosen by ``backward_seed``: ``"auto"`` (numeric propagator: its default
+      seed; any other: ``tl.feedback(output, critique, score, needs_change=score <
+      perfect_score)``, so a textual backward from a right answer costs no call),
+      ``"text"`` (the critique as a plain string), ``"default"`` (the propagator's own
+      default) or a function ``seed(result, example, output_node)``.
     - ``params`` limits backward to the parameters being trained.
     - ``backward_on="failed"`` skips backward for samples scoring ``>= perfect_score``.
     """
@@ -174,7 +178,12 @@ class SampleWork:
             return mode(result, example, out)
         if mode == "default" or (mode == "auto" and isinstance(self.propagator, VJPPropagator)):
             return None
-        return result.feedback
+        if mode == "text":
+            return result.feedback
+        from textgrad_lab.text.feedback import feedback
+
+        right = out.error is None and result.score >= self.perfect_score
+        return feedback(out, result.feedback, score=result.score, needs_change=not right)
 
     async def __call__(self, example: Example, index: int) -> SampleResult:
         start = time.perf_counter()

@@ -117,7 +117,7 @@ class Trainer:
         propagator: the gradient algebra; default ``optimizer.make_propagator()``, or
             the numeric ``VJPPropagator`` for optimizers without that method.
         backward_seed: what each sample's backward starts from (see :class:`SampleWork`):
-            ``"auto"``, ``"feedback"``, ``"default"`` or ``fn(metric_result, example,
+            ``"auto"``, ``"text"``, ``"default"`` or ``fn(metric_result, example,
             output_node)``. (The data seed is ``TrainConfig.seed``: ``seed=3`` here.)
         run_dir: where checkpoints go; None keeps the run in memory only.
         callbacks: progress hooks (:class:`~textgrad_lab.train.callbacks.Callback`).
