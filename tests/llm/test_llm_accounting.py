@@ -128,7 +128,8 @@ async def test_cost_budget() -> None:
     with pytest.raises(BudgetExceeded, match="cost_usd"):
         for _ in range(100):
             await engine.acomplete(msg())
-    assert 0.3 <= engine.usage.total.cost_usd < 0.3 + 0.2
+    # each call costs about 0.08; the one whose prompt would overshoot is refused
+    assert 0.2 < engine.usage.total.cost_usd <= 0.3 + 0.01
 
 
 async def test_budget_holds_under_concurrency() -> None:
@@ -208,3 +209,10 @@ async def test_rpm_limit_delays_the_call_over_the_limit() -> None:
     t0 = time.monotonic()
     await engine.acomplete(msg("c"))
     assert 0.05 < time.monotonic() - t0 < 2.0
+
+
+async def test_cost_budget_refuses_a_prompt_that_alone_would_overshoot() -> None:
+    engine = MockEngine("ok", cost_per_token=0.01, budget={"max_cost": 0.3})
+    with pytest.raises(BudgetExceeded, match="cost_usd") as info:
+        await engine.acomplete(msg("x" * 400))
+    assert info.value.needed > 0.3 and engine.calls == []

@@ -73,6 +73,7 @@ def test_key_from_the_environment_is_accepted(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env-key-0123456789")
     engine = get_engine("openai/gpt-4o-mini", cache=False)
     assert engine.native_schema  # litellm knows this model has a JSON-schema mode
+    assert engine.prompt_cost(1_000_000) > 0  # priced from litellm's table
     assert "sk-env-key" not in engine.spec.model_dump_json()
 
 

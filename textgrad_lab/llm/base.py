@@ -98,7 +98,7 @@ class Engine(ABC):
         self.middleware: list[Middleware] = [
             AccountingMiddleware(self.usage, model),
             CacheMiddleware(store, self.cache_identity(), enabled),
-            BudgetMiddleware(self.usage),
+            BudgetMiddleware(self.usage, self.prompt_cost),
             StructuredMiddleware(
                 max_reasks=max_reasks,
                 instructions=(
@@ -138,6 +138,10 @@ class Engine(ABC):
     def _engine_options(self) -> dict[str, Any]:
         """Backend options for `spec` (subclasses add theirs)."""
         return {}
+
+    def prompt_cost(self, prompt_tokens: int) -> float:
+        """USD for a prompt of `prompt_tokens` tokens, for cost budgets (0 if unknown)."""
+        return 0.0
 
     # -- public API ---------------------------------------------------------------
     @property

@@ -109,6 +109,13 @@ class LiteLLMEngine(Engine):
             opts["api_base"] = self.api_base
         return opts
 
+    def prompt_cost(self, prompt_tokens: int) -> float:
+        try:
+            cost, _ = import_litellm().cost_per_token(model=self.model, prompt_tokens=prompt_tokens)
+            return float(cost)
+        except Exception:  # a model litellm does not price
+            return 0.0
+
     async def _acall(self, req: Request) -> Completion:
         litellm = import_litellm()
         kwargs: dict[str, Any] = {

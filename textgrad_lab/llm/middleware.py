@@ -63,18 +63,26 @@ class AccountingMiddleware:
 
 
 class BudgetMiddleware:
-    """Reserves room in the tracker's budget before the call reaches the provider."""
+    """Reserves room in the tracker's budget before the call reaches the provider.
 
-    def __init__(self, tracker: UsageTracker) -> None:
+    `prompt_cost` prices a prompt of n tokens (engines with a price table pass
+    theirs), so a call whose prompt alone would overshoot `max_cost` is refused.
+    """
+
+    def __init__(
+        self, tracker: UsageTracker, prompt_cost: Callable[[int], float] | None = None
+    ) -> None:
         self.tracker = tracker
+        self.prompt_cost = prompt_cost
 
     async def __call__(self, req: Request, call_next: Handler) -> Completion:
         b = self.tracker.budget
         if b.max_calls is None and b.max_tokens is None and b.max_cost is None:
             return await call_next(req)
         est = estimate_tokens(req.messages)
-        self.tracker.reserve(est)
+        cost = self.prompt_cost(est) if self.prompt_cost and b.max_cost is not None else 0.0
+        self.tracker.reserve(est, cost)
         try:
             return await call_next(req)
         finally:
-            self.tracker.release(est)
+            self.tracker.release(est, cost)

@@ -143,6 +143,9 @@ class MockEngine(Engine):
             opts["cost_per_token"] = self.cost_per_token
         return opts
 
+    def prompt_cost(self, prompt_tokens: int) -> float:
+        return prompt_tokens * self.cost_per_token
+
     def _next_reply(self, req: Request) -> str:
         r = self.responder
         if r is None:

@@ -67,6 +67,9 @@ class OpenAICompatibleEngine(Engine):
             opts["output_cost_per_token"] = self.output_cost_per_token
         return opts
 
+    def prompt_cost(self, prompt_tokens: int) -> float:
+        return prompt_tokens * self.input_cost_per_token
+
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)

@@ -113,13 +113,19 @@ class UsageTracker:
         self._by_scope: dict[str, UsageTotals] = {}
         self._inflight_calls = 0
         self._inflight_tokens = 0
+        self._inflight_cost = 0.0
 
     # -- scopes ---------------------------------------------------------------
     scope = staticmethod(usage_scope)
 
     # -- budgets --------------------------------------------------------------
-    def reserve(self, est_tokens: int) -> None:
-        """Claim room for one provider call, or raise `BudgetExceeded`."""
+    def reserve(self, est_tokens: int, est_cost: float = 0.0) -> None:
+        """Claim room for one provider call, or raise `BudgetExceeded`.
+
+        `est_tokens` / `est_cost` estimate the prompt only (the reply's length is
+        unknown), so a call that starts within budget may end slightly over it;
+        the next one is then refused.
+        """
         b = self.budget
         with self._lock:
             t = self._total
@@ -131,15 +137,19 @@ class UsageTracker:
                 used = t.total_tokens + self._inflight_tokens
                 if used + est_tokens > b.max_tokens:
                     raise BudgetExceeded("tokens", b.max_tokens, used, est_tokens)
-            if b.max_cost is not None and t.cost_usd >= b.max_cost:
-                raise BudgetExceeded("cost_usd", b.max_cost, t.cost_usd)
+            if b.max_cost is not None:
+                used = t.cost_usd + self._inflight_cost
+                if used + est_cost > b.max_cost or t.cost_usd >= b.max_cost:
+                    raise BudgetExceeded("cost_usd", b.max_cost, used, est_cost)
             self._inflight_calls += 1
             self._inflight_tokens += est_tokens
+            self._inflight_cost += est_cost
 
-    def release(self, est_tokens: int) -> None:
+    def release(self, est_tokens: int, est_cost: float = 0.0) -> None:
         with self._lock:
             self._inflight_calls -= 1
             self._inflight_tokens -= est_tokens
+            self._inflight_cost -= est_cost
 
     # -- recording ------------------------------------------------------------
     def _buckets(self, model: str) -> list[UsageTotals]:
