@@ -315,10 +315,11 @@ class RetryableSampleError(RuntimeError):
 
 def describe_worker() -> str:
     node = ""
-    with contextlib.suppress(Exception):
-        import ray
-
-        node = f", Ray node {ray.get_runtime_context().get_node_id()[:12]}"
+    ray = sys.modules.get("ray")
+    # Only inside a running Ray worker or driver: asking otherwise would start Ray.
+    if ray is not None and ray.is_initialized():
+        with contextlib.suppress(Exception):
+            node = f", Ray node {ray.get_runtime_context().get_node_id()[:12]}"
     return f"worker {socket.gethostname()} pid {os.getpid()}{node}"
 
 
