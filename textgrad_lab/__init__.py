@@ -22,6 +22,8 @@ _GRAPH_NAMES = {
     "current_graph",
     "no_trace",
 }
+# Textual ops and the feedback seed, from textgrad_lab.text.
+_TEXT_NAMES = {"feedback", "format_prompt", "llm_call", "llm_call_sync"}
 
 
 def __getattr__(name: str) -> Any:
@@ -29,8 +31,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"textgrad_lab.{name}")
     if name in _GRAPH_NAMES:
         return getattr(importlib.import_module("textgrad_lab.graphs"), name)
+    if name in _TEXT_NAMES:
+        return getattr(importlib.import_module("textgrad_lab.text"), name)
     raise AttributeError(f"module 'textgrad_lab' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES)
+    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES | _TEXT_NAMES)

@@ -1,1 +1,42 @@
-"""text"""
+"""Textual back-propagation: LLM ops, feedback seeds, the textual and trace propagators.
+
+The subpackages ``agents`` and ``symbolic`` (agent networks, symbolic pipelines) are
+imported on their own; importing this package does not load them.
+"""
+
+from textgrad_lab.text.api import abackward, backward, make_propagator
+from textgrad_lab.text.feedback import Feedback, TextGrad, feedback
+from textgrad_lab.text.fields import fill_template, template_fields
+from textgrad_lab.text.llm_ops import LLM, LLMCallFailed, format_prompt, llm_call, llm_call_sync
+from textgrad_lab.text.shorten import estimate_tokens, render_value, shorten
+from textgrad_lab.text.textual import EdgeFeedback, TextualPropagator
+from textgrad_lab.text.trace import Trace, TraceGrad, TraceNode, TracePart, TracePropagator
+from textgrad_lab.text.trace_render import RenderedTraces, render_traces
+
+__all__ = [
+    "LLM",
+    "EdgeFeedback",
+    "Feedback",
+    "LLMCallFailed",
+    "RenderedTraces",
+    "TextGrad",
+    "TextualPropagator",
+    "Trace",
+    "TraceGrad",
+    "TraceNode",
+    "TracePart",
+    "TracePropagator",
+    "abackward",
+    "backward",
+    "estimate_tokens",
+    "feedback",
+    "fill_template",
+    "format_prompt",
+    "llm_call",
+    "llm_call_sync",
+    "make_propagator",
+    "render_traces",
+    "render_value",
+    "shorten",
+    "template_fields",
+]

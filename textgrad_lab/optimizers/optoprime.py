@@ -1,0 +1,210 @@
+"""OptoPrime: one LLM call per step updates every parameter of the traced runs at once.
+
+    opt = OptoPrime(params, engine=engine, memory=2)
+    ... backward with opt.make_propagator() (the trace algebra: no LLM call) ...
+    report = await opt.astep()
+
+The prompt shows the parameters (value, role, the rules of their kind and their
+constraints), the documentation of the functions the runs called, each run as
+code-like lines with its intermediate values and the feedback on its output, and,
+with ``memory=k``, the values and feedback of the last k steps. The reply gives a
+reasoning and a suggestion per parameter; each suggestion is checked against its
+parameter's kind and constraints before it is set.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field, JsonValue
+
+from textgrad_lab.graphs import Parameter
+from textgrad_lab.llm.base import Engine
+from textgrad_lab.optimizers.base import ParamsArg
+from textgrad_lab.optimizers.llm_base import (
+    Constraints,
+    LLMOptimizer,
+    gradient_text,
+    kind_rule,
+    skip_reason,
+)
+from textgrad_lab.optimizers.prompts_optoprime import (
+    FEEDBACK_ON,
+    MEMORY_ITEM,
+    MEMORY_TITLE,
+    NO_FUNCTIONS,
+    OPTO_SYSTEM,
+    OPTO_USER,
+    RULE_LINE,
+    SECTION,
+    VARIABLE,
+)
+from textgrad_lab.optimizers.report import ParamUpdate, StepReport
+from textgrad_lab.text.fields import template_fields
+from textgrad_lab.text.shorten import render_value, shorten
+from textgrad_lab.text.trace import TraceGrad, TracePropagator
+from textgrad_lab.text.trace_render import render_traces
+
+
+class OptoReply(BaseModel):
+    reasoning: str = Field(default="", description="brief")
+    suggestion: dict[str, JsonValue] = Field(
+        default_factory=dict, description="variable name -> complete new value"
+    )
+
+
+def _block(value: str) -> str:
+    return value if "\n" not in value else "\n" + value
+
+
+class OptoPrime(LLMOptimizer):
+    """One call per step for all parameters (see the module docstring).
+
+    Args:
+        params: Parameters or param groups.
+        engine: the engine that writes the suggestions.
+        memory: how many earlier steps (values and feedback) the prompt shows.
+        constraints: ``{param or name: [str | check]}``; see :class:`LLMOptimizer`.
+        value_budget: tokens each traced value is shortened to (by the propagator that
+            :meth:`make_propagator` builds) and each remembered value.
+        feedback_budget: tokens of feedback per remembered step.
+    """
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        *,
+        engine: Engine,
+        memory: int = 0,
+        constraints: Constraints | None = None,
+        value_budget: int = 200,
+        feedback_budget: int = 400,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> None:
+        if memory < 0:
+            raise ValueError(f"memory counts earlier steps to show and must be >= 0, got {memory}")
+        super().__init__(
+            params,
+            engine=engine,
+            defaults={},
+            constraints=constraints,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+        self.memory = memory
+        self.value_budget = value_budget
+        self.feedback_budget = feedback_budget
+        # (values, feedback) of earlier steps, oldest first, at most ``memory`` long.
+        self.memory_log: list[dict[str, Any]] = []
+
+    def make_propagator(self) -> TracePropagator:
+        return TracePropagator(value_budget=self.value_budget)
+
+    # -- the prompt -------------------------------------------------------------------
+    def _variable(self, p: Parameter) -> str:
+        # Plain text needs no rule; a template must keep its fields.
+        plain_text = p.kind == "text" and not template_fields(str(p.value))
+        rules = ([] if plain_text else [kind_rule(p)]) + self.constraint_notes(p)
+        return VARIABLE.format(
+            name=p.name,
+            kind=p.kind,
+            role=f": {p.role}" if p.role else "",
+            rules="".join(RULE_LINE.format(rule=r) for r in rules),
+            value=_block(render_value(p.value)),
+        )
+
+    def prompt(self, params: list[Parameter]) -> list[dict[str, str]]:
+        """The messages of the step's one call, for ``params`` (those with feedback)."""
+        traces = [p.grad for p in params if isinstance(p.grad, TraceGrad)]
+        rendered = render_traces(traces)
+        runs = [rendered.runs_text()] if traces else []
+        # Feedback from the textual algebra, shown per parameter.
+        runs += [
+            FEEDBACK_ON.format(name=p.name, feedback=gradient_text(p.grad, self.feedback_budget))
+            for p in params
+            if not isinstance(p.grad, TraceGrad)
+        ]
+        sections = ""
+        if self.memory and self.memory_log:
+            body = "\n".join(
+                MEMORY_ITEM.format(
+                    i=i + 1,
+                    values="\n".join(f"{k} = {v}" for k, v in m["values"].items()),
+                    feedback=m["feedback"],
+                )
+                for i, m in enumerate(self.memory_log[-self.memory :])
+            )
+            sections = SECTION.format(title=MEMORY_TITLE, body=body)
+        user = OPTO_USER.format(
+            variables="\n\n".join(self._variable(p) for p in params),
+            functions=rendered.functions_text() or NO_FUNCTIONS,
+            runs="\n\n".join(runs),
+            sections=sections,
+            names=", ".join(p.name for p in params),
+        )
+        return [{"role": "system", "content": OPTO_SYSTEM}, {"role": "user", "content": user}]
+
+    def _remember(self, params: list[Parameter]) -> None:
+        if not self.memory:
+            return
+        texts: list[str] = []
+        for p in params:
+            text = str(p.grad)
+            if text and text not in texts:
+                texts.append(text)
+        self.memory_log.append(
+            {
+                "values": {p.name: shorten(p.value, self.value_budget) for p in params},
+                "feedback": shorten("\n".join(texts), self.feedback_budget),
+            }
+        )
+        del self.memory_log[: max(len(self.memory_log) - self.memory, 0)]
+
+    # -- one step ---------------------------------------------------------------------
+    async def astep(self) -> StepReport:
+        started = time.perf_counter()
+        self.steps += 1
+        ledger = self._ledger()
+        updates: list[ParamUpdate] = []
+        active: list[Parameter] = []
+        for p in self.params:
+            reason = skip_reason(p.grad)
+            if reason is None or (
+                # A parameter whose runs are fine still belongs to the subgraph shown.
+                p.grad is not None and reason == "the feedback asks for no change"
+            ):
+                active.append(p)
+            else:
+                updates.append(self.skipped(p, reason))
+        if not any(skip_reason(p.grad) is None for p in active):
+            updates += [self.skipped(p, "the feedback asks for no change") for p in active]
+            return self.report(ledger, updates, started)
+        reply, error = await ledger.ask("suggest values", self.prompt(active), OptoReply)
+        if reply is None:
+            updates += [
+                self.skipped(p, f"the step's call failed: {error}", "failed") for p in active
+            ]
+            return self.report(ledger, updates, started)
+        assert isinstance(reply, OptoReply)
+        self._remember(active)
+        by_name = {p.name: p for p in active}
+        notes = [
+            f"suggestion for {name!r} ignored: no such parameter with feedback this step"
+            for name in reply.suggestion
+            if name not in by_name
+        ]
+        for p in active:
+            if p.name in reply.suggestion:
+                updates.append(self.apply(p, reply.suggestion[p.name]))
+            else:
+                updates.append(self.skipped(p, "no suggestion for it", "unchanged"))
+        return self.report(ledger, updates, started, reasoning=reply.reasoning, notes=notes)
+
+    # -- persistence --------------------------------------------------------------------
+    def _extra_state(self) -> dict[str, Any]:
+        return {"memory_log": [dict(m) for m in self.memory_log]}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.memory_log = [dict(m) for m in state.get("memory_log", [])]

@@ -1,0 +1,226 @@
+"""Traced LLM calls and prompt templates: the ops of a textual workflow.
+
+    system = tl.Parameter("Answer the question.", name="system", role="system prompt")
+    with tl.trace() as g:
+        user = tl.text.format_prompt("Question: {q}", q=question)
+        answer = await tl.llm_call(system, user, engine=engine, role="solver")
+
+The system prompt, the template and the user message may each be a Parameter or a
+Node; each call becomes a graph node whose description (shown by later prompts)
+is the op's documentation plus the role given here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel
+
+from textgrad_lab.graphs import Node, Op, OpSpec, Parameter, op
+from textgrad_lab.llm.base import Engine
+from textgrad_lab.text.fields import fill_template
+from textgrad_lab.text.prompts_ops import (
+    FORMAT_PROMPT_DOC,
+    LLM_CALL_DOC,
+    LLM_CALL_ROLE,
+    STRUCTURED_NOTE,
+)
+from textgrad_lab.text.shorten import render_value
+
+
+class LLMCallFailed(RuntimeError):
+    """The model's reply could not be used (no valid structured reply after the reasks,
+    or transient errors that outlasted the retries). Inside a trace this becomes an
+    error node whose text can be fed back."""
+
+
+@op
+def format_prompt(template: str, **fields: Any) -> str:
+    return fill_template(template, fields)
+
+
+format_prompt.spec.doc = format_prompt.__doc__ = FORMAT_PROMPT_DOC
+
+
+def _messages(system: Any, user: Any) -> list[dict[str, str]]:
+    messages = []
+    if system is not None and system != "":
+        messages.append({"role": "system", "content": render_value(system)})
+    messages.append({"role": "user", "content": render_value(user)})
+    return messages
+
+
+def _check_engine(engine: Any) -> Engine:
+    if isinstance(engine, str):
+        from textgrad_lab.llm.factory import get_engine
+
+        return get_engine(engine)
+    if not isinstance(engine, Engine):
+        raise TypeError(
+            f"llm_call needs engine=<an Engine>, got {type(engine).__name__}; build one with "
+            "tl.llm.get_engine('mock' | 'local/smollm2' | '<model name>')"
+        )
+    return engine
+
+
+def _doc(role: str, response_model: type[BaseModel] | None) -> str:
+    parts = [LLM_CALL_DOC]
+    if response_model is not None:
+        parts.append(STRUCTURED_NOTE.format(model=response_model.__name__))
+    if role:
+        parts.append(LLM_CALL_ROLE.format(role=role))
+    return " ".join(parts)
+
+
+def _result(c: Any, response_model: type[BaseModel] | None) -> Any:
+    if not c.ok:
+        raise LLMCallFailed(f"the language model's reply could not be used: {c.error}")
+    return c.parsed if response_model is not None else c.text
+
+
+def _llm_op(
+    engine: Engine,
+    *,
+    response_model: type[BaseModel] | None,
+    temperature: float,
+    max_tokens: int | None,
+    name: str,
+    role: str,
+    sync: bool,
+    options: dict[str, Any],
+) -> Op:
+    # One op per call: the engine and sampling options are bound here, so the node's
+    # inputs are only the prompt texts (what later prompts should show).
+    kw = {"response_model": response_model, "temperature": temperature, "max_tokens": max_tokens}
+    kw.update(options)
+
+    if sync:
+
+        def call(system: Any, user: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return _result(engine.complete(_messages(system, user), **kw), response_model)
+            raise RuntimeError(
+                "llm_call_sync inside a running event loop: use `await tl.llm_call(...)`"
+            )
+
+        return Op(OpSpec(call, name=name, doc=_doc(role, response_model)))
+
+    async def acall(system: Any, user: Any) -> Any:
+        c = await engine.acomplete(_messages(system, user), **kw)
+        return _result(c, response_model)
+
+    return Op(OpSpec(acall, name=name, doc=_doc(role, response_model)))
+
+
+async def llm_call(
+    system: str | Parameter | Node | None,
+    user: str | Parameter | Node,
+    *,
+    engine: Engine | str,
+    response_model: type[BaseModel] | None = None,
+    temperature: float = 0.0,
+    max_tokens: int | None = None,
+    name: str = "llm_call",
+    role: str = "",
+    **options: Any,
+) -> Any:
+    """Ask the model; inside ``tl.trace()`` the call is a node (returned), else its reply.
+
+    ``response_model`` makes the reply a parsed pydantic object (asked again on a
+    malformed reply by the LLM layer); ``role`` says what this call does in the
+    workflow, for the prompts that later explain the graph.
+    """
+    the_op = _llm_op(
+        _check_engine(engine),
+        response_model=response_model,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        name=name,
+        role=role,
+        sync=False,
+        options=options,
+    )
+    return await the_op(system, user)
+
+
+def llm_call_sync(
+    system: str | Parameter | Node | None,
+    user: str | Parameter | Node,
+    *,
+    engine: Engine | str,
+    response_model: type[BaseModel] | None = None,
+    temperature: float = 0.0,
+    max_tokens: int | None = None,
+    name: str = "llm_call",
+    role: str = "",
+    **options: Any,
+) -> Any:
+    """The synchronous :func:`llm_call`, for workflows that are plain functions."""
+    the_op = _llm_op(
+        _check_engine(engine),
+        response_model=response_model,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        name=name,
+        role=role,
+        sync=True,
+        options=options,
+    )
+    return the_op(system, user)
+
+
+class LLM:
+    """A reusable LLM stage: a system prompt and a user template, each maybe a Parameter.
+
+    solver = tl.text.LLM(engine, system=system, template="Question: {question}",
+                         name="solver", role="answers the question")
+    answer = await solver(question=q)          # or solver.run(question=q)
+    """
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        system: str | Parameter | None = None,
+        template: str | Parameter = "{input}",
+        *,
+        name: str = "llm",
+        role: str = "",
+        response_model: type[BaseModel] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> None:
+        self.engine = _check_engine(engine)
+        self.system = system
+        self.template = template
+        self.name = name
+        self.role = role
+        self.response_model = response_model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+
+    def parameters(self) -> list[Parameter]:
+        return [p for p in (self.system, self.template) if isinstance(p, Parameter)]
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "response_model": self.response_model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "name": self.name,
+            "role": self.role,
+        }
+
+    async def __call__(self, **fields: Any) -> Any:
+        user = format_prompt(self.template, **fields)
+        return await llm_call(self.system, user, **self._options())
+
+    def run(self, **fields: Any) -> Any:
+        user = format_prompt(self.template, **fields)
+        return llm_call_sync(self.system, user, **self._options())
+
+    def __repr__(self) -> str:
+        return f"LLM({self.name!r}, engine={self.engine!r})"
