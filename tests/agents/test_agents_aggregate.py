@@ -45,6 +45,7 @@ def test_majority_vote_tie_goes_to_the_earliest_member() -> None:
 def test_concatenate_labels_each_member() -> None:
     text = concatenate(["one", "two"], ["alice", "bob"])
     assert text == "[alice]\none\n\n[bob]\ntwo"
+    assert concatenate(["alone"], ["carol"]) == "alone"
 
 
 @pytest.mark.parametrize(

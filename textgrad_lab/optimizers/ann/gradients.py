@@ -22,7 +22,7 @@ from textgrad_lab.text.symbolic import Trajectory, shorten
 
 class GlobalGradient(BaseModel):
     analysis: str = Field(description="what is wrong with the system as a whole")
-    needs_change: bool = Field(default=True, description="false when everything worked")
+    needs_change: bool = Field(default=True, description="whether anything needs to change")
     edits: list[StructuralEdit] = Field(default_factory=list)
 
 

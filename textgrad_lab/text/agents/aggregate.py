@@ -32,8 +32,9 @@ def _team_text(answers: Sequence[str], names: Sequence[str]) -> str:
 
 @op
 def concatenate(answers: list[str], names: list[str]) -> str:
-    """every member's answer, labelled with its name, one after another"""
-    return _team_text(answers, names)
+    """every member's answer, labelled with its name, one after another (a lone
+    member's answer is passed on as it is)"""
+    return answers[0] if len(answers) == 1 else _team_text(answers, names)
 
 
 def vote_key(answer: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from textgrad_lab.text.symbolic.plain import parse_plain, plain_format, wants_plain
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -29,9 +31,24 @@ async def ask_text(engine: Any, system: str, user: str, *, max_tokens: int | Non
 
 
 async def ask(
-    engine: Any, system: str, user: str, model: type[M], *, max_tokens: int | None = None
+    engine: Any,
+    system: str,
+    user: str,
+    model: type[M],
+    *,
+    max_tokens: int | None = None,
+    plain: bool | None = None,
 ) -> M | None:
-    """A structured reply parsed as ``model``; None when the engine could not produce one."""
+    """A structured reply parsed as ``model``; None when the engine could not produce one.
+
+    ``plain`` (default: :func:`wants_plain` of the engine) asks for labelled plain-text
+    sections instead of JSON; see :mod:`textgrad_lab.text.symbolic.plain`.
+    """
+    if plain if plain is not None else wants_plain(engine):
+        text = await ask_text(
+            engine, system, f"{user}\n\n{plain_format(model)}", max_tokens=max_tokens or 320
+        )
+        return parse_plain(text, model)
     completion = await engine.acomplete(
         messages(system, user), response_model=model, temperature=0.0, max_tokens=max_tokens
     )

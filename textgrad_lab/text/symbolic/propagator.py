@@ -11,6 +11,7 @@ loss of a pipeline).
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import AsyncPropagator, Graph, Node
-from textgrad_lab.text.symbolic.ask import ask
+from textgrad_lab.text.symbolic.ask import ask, ask_text
+from textgrad_lab.text.symbolic.plain import wants_plain
 from textgrad_lab.text.symbolic.prompts import NODE_FEEDBACK_SYSTEM, NODE_FEEDBACK_USER
 from textgrad_lab.text.symbolic.shorten import shorten
 
@@ -61,6 +63,21 @@ def feedback_text(seed: Any) -> tuple[str, float | None]:
 def join_feedback(grads: Sequence[str]) -> str:
     unique = list(dict.fromkeys(g.strip() for g in grads if g and g.strip()))
     return "\n\n".join(unique)
+
+
+PLAIN_SLOTS = (
+    "\n\nAnswer with one line per slot, written as  slot: how it should change  "
+    "or  slot: OK  when it needs no change."
+)
+_NO_CHANGE = re.compile(r"^\W*(ok|fine|no change|none|nothing)\b", re.IGNORECASE)
+
+
+def _slot_line(text: str, names: Sequence[str]) -> str | None:
+    for line in text.splitlines():
+        head, sep, rest = line.partition(":")
+        if sep and head.strip(" -*'\"`[]").lower() in {n.lower() for n in names}:
+            return rest.strip()
+    return None
 
 
 def _never(node: Node) -> bool:
@@ -114,6 +131,8 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
             slots=", ".join(repr(s) for s in slots),
         )
         self.calls += 1
+        if wants_plain(self.engine):
+            return await self._plain(user, grad, targets, slots)
         reply = await ask(self.engine, NODE_FEEDBACK_SYSTEM, user, NodeFeedback)
         if reply is None:
             # A failed call must not lose the gradient: hand it on as received.
@@ -132,6 +151,25 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
                 out.append(None)
             else:
                 out.append(item.feedback.strip() or grad)
+        return out
+
+    async def _plain(
+        self, user: str, grad: str, targets: Targets, slots: list[str]
+    ) -> list[str | None]:
+        """The same step as one line per slot of plain text (see ``plain``)."""
+        text = await ask_text(self.engine, NODE_FEEDBACK_SYSTEM, user + PLAIN_SLOTS, max_tokens=256)
+        out: list[str | None] = []
+        found = 0
+        for (_, labels), slot in zip(targets, slots, strict=True):
+            line = _slot_line(text, [slot, *labels])
+            if line is None:
+                out.append(None)
+                continue
+            found += 1
+            out.append(None if _NO_CHANGE.match(line) else (line or grad))
+        if not found:
+            # Unlabelled feedback still says something: hand all of it to every input.
+            return [text.strip() or grad] * len(targets)
         return out
 
     def _render_inputs(self, node: Node, targets: Targets) -> str:

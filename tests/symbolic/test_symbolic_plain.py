@@ -1,0 +1,71 @@
+"""Plain-text replies (for small local models): labelled sections parse into the models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+import textgrad_lab as tl
+from textgrad_lab.llm import MockEngine
+from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Pipeline, PromptNode, ask
+from textgrad_lab.text.symbolic.plain import parse_plain, plain_format, wants_plain
+
+
+class Update(BaseModel):
+    role: str = Field(description="the new role")
+    prompt: str
+    ready: bool = False
+    best: int = 0
+    steps: list[str] = Field(default_factory=list)
+
+
+def test_format_names_every_simple_field() -> None:
+    text = plain_format(Update)
+    assert "ROLE: <the new role>" in text and "READY: <ready (yes or no)>" in text
+    assert "STEPS: <steps (one per line)>" in text
+
+
+def test_sections_parse_into_the_model() -> None:
+    reply = "Sure.\n**ROLE**: You check.\nPROMPT: Solve {task}\nstep by step\nready: yes\nBEST: #2\nSTEPS:\n1. a\n- b"
+    got = parse_plain(reply, Update)
+    assert got == Update(
+        role="You check.", prompt="Solve {task}\nstep by step", ready=True, best=2, steps=["a", "b"]
+    )
+
+
+def test_missing_required_section_gives_none() -> None:
+    assert parse_plain("ROLE: only this", Update) is None
+
+
+def test_engine_choice() -> None:
+    eng = MockEngine("x")
+    assert not wants_plain(eng)
+    eng.plain_replies = True  # type: ignore[attr-defined]
+    assert wants_plain(eng)
+
+
+async def test_ask_in_plain_mode_sends_the_format_and_parses() -> None:
+    eng = MockEngine("ROLE: r\nPROMPT: p")
+    got = await ask(eng, "sys", "user", Update, plain=True)
+    assert got is not None and (got.role, got.prompt) == ("r", "p")
+    call = eng.calls[0]
+    assert call.response_model is None and "PROMPT: <prompt>" in call.messages[-1]["content"]
+
+
+async def test_plain_node_feedback_reads_one_line_per_slot() -> None:
+    def reply(messages, model):
+        user = messages[-1]["content"]
+        if "slot: OK" in user:  # a node-feedback request
+            return "template: name the units\nplan: OK"
+        return "done"
+
+    eng = MockEngine(reply)
+    eng.plain_replies = True  # type: ignore[attr-defined]
+    pipe = Pipeline(
+        [PromptNode("plan", "Plan {task}"), PromptNode("answer", "Do {plan}")], "answer", engine=eng
+    )
+    with tl.trace() as g:
+        out = await pipe.aforward("x")
+    grads = await g.abackward(out, seed="wrong", propagator=NodeFeedbackPropagator(eng))
+    # the answer step said its template must change and the plan is fine: one call, no more
+    assert grads == {"answer.template": "name the units"}
+    assert len(eng.calls) == 3
