@@ -105,7 +105,8 @@ async def test_numeric_gradients_come_back_and_merge_like_local_ones(make_execut
     assert comparable(got.history) == comparable(expected.history)
 
 
-async def test_results_come_in_sample_order_each_once(make_executor: Make) -> None:
+@pytest.mark.parametrize("chunk_size", [1, 5])
+async def test_results_come_in_sample_order_each_once(make_executor: Make, chunk_size: int) -> None:
     @tl.op
     async def slow(x: int) -> str:
         await asyncio.sleep(0.01 * (x % 4))
@@ -116,7 +117,7 @@ async def test_results_come_in_sample_order_each_once(make_executor: Make) -> No
         workflow=lambda ex: slow(ex.input), metric=get_metric("exact_match"), params=[]
     )
     examples = [Example(id=f"e{i}", input=i, target=str(i)) for i in range(24)]
-    results = await make_executor().run_samples(
+    results = await make_executor(chunk_size=chunk_size).run_samples(
         work, examples, on_result=lambda r: seen.append(r.index)
     )
     assert [r.index for r in results] == list(range(24))

@@ -9,22 +9,33 @@ Constructor (the command line maps ``--executor ray --ray-address ADDR`` onto it
         concurrency=32,        # samples in flight at once, over all workers
         *,
         num_workers=None,      # actors; default one per CPU of the cluster
-        worker_cpus=1.0,       # CPUs each actor reserves (0.5 packs two per CPU)
+        worker_cpus=0.0,       # CPUs each actor reserves: 1 for CPU-heavy samples (code runs)
         retry_exceptions=True, # retry every non-fatal error, or a tuple of exception types
         runtime_env=None,      # Ray runtime_env of the actors (env_vars, pip, working_dir)
+        chunk_size=1,          # samples per Ray call: raise it for cheap samples (see below)
     )
 
 How it works: each ``run_samples`` pickles the ``SampleWork`` once (engines replaced by
 their specs, see :mod:`textgrad_lab.train.remote`), puts it in Ray's object store, and
-sends one call per sample to a pool of async actors (least loaded first, at most
-``concurrency`` in flight). Each actor rebuilds the engines from its own environment
-once and runs many samples concurrently. Results come back in sample order; each
-sample's LLM calls are added to the driver engines' usage trackers as it arrives, so
-the run's accounting counts every call once. A worker that dies, or a sample that
+sends one call per ``chunk_size`` samples to a pool of async actors (least loaded
+first, at most ``concurrency`` samples in flight). A Ray call costs about 1 ms of driver
+time here; that is nothing next to an LLM call, but for samples that take
+milliseconds (a zero-latency mock, cached replies) ``chunk_size=8`` or more cuts it;
+a chunk is retried whole and holds its slots until its slowest sample ends. Each
+actor rebuilds the engines from its own environment once and runs many samples
+concurrently. Results come back in sample order; each sample's LLM calls are added to
+the driver engines' usage trackers as it arrives, so the run's accounting counts every
+call once. A worker that dies, or a sample that
 raises, is retried by Ray (``max_retries``, ``retry_exceptions``); budget, key and
 configuration errors are never retried and stop the step at once. When a sample still
 fails, the others are cancelled and the call raises: the Trainer records the step as
 failed and repeats it on resume, so no sample is dropped or counted twice.
+
+Actors reserve no CPU by default (``worker_cpus=0``): LLM-bound samples wait on the
+network, and several executors can then share a cluster without waiting for each other.
+They are spread over the nodes (one per cluster CPU unless ``num_workers`` says). For
+CPU-heavy samples (trainable code run in the sandbox) give ``worker_cpus=1`` so that Ray
+places at most one per CPU.
 
 Ray is imported on first use, never at ``import textgrad_lab``; ``ray.init`` runs then
 too, unless Ray is already initialised in this process (then that instance is used).
@@ -109,9 +120,10 @@ class RayExecutor(Executor):
         concurrency: int = 32,
         *,
         num_workers: int | None = None,
-        worker_cpus: float = 1.0,
+        worker_cpus: float = 0.0,
         retry_exceptions: RetryOn = True,
         runtime_env: dict[str, Any] | None = None,
+        chunk_size: int = 1,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
@@ -119,6 +131,8 @@ class RayExecutor(Executor):
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         if num_workers is not None and num_workers < 1:
             raise ValueError(f"num_workers must be >= 1, got {num_workers}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         if not isinstance(retry_exceptions, bool):
             retry_exceptions = tuple(retry_exceptions)
         self.address = address
@@ -129,6 +143,7 @@ class RayExecutor(Executor):
         self.worker_cpus = worker_cpus
         self.retry_exceptions: RetryOn = retry_exceptions
         self.runtime_env = runtime_env
+        self.chunk_size = chunk_size
         self._actors: list[Any] = []
         self._load: list[int] = []
         self._started_ray = False
@@ -197,10 +212,15 @@ class RayExecutor(Executor):
 
         shipped = ship_work(work)
         blob = [ray.put(shipped.blob)]
-        limiter = asyncio.Semaphore(self.concurrency)
-        refs: dict[int, Any] = {}
+        size = self.chunk_size
+        chunks = [list(range(i, min(i + size, len(samples)))) for i in range(0, len(samples), size)]
+        # Each call carries ``size`` samples that run concurrently on the worker.
+        limiter = asyncio.Semaphore(max(1, self.concurrency // size))
+        results: list[SampleResult | None] = [None] * len(samples)
+        refs: list[Any] = []
 
-        async def one(i: int, example: Example) -> SampleResult:
+        async def one(chunk: list[int]) -> None:
+            ids = ", ".join(repr(samples[i].id) for i in chunk)
             async with limiter:
                 k = min(range(len(actors)), key=self._load.__getitem__)
                 self._load[k] += 1
@@ -208,50 +228,58 @@ class RayExecutor(Executor):
                     ref = (
                         actors[k]
                         .run.options(retry_exceptions=[RetryableSampleError])
-                        .remote(shipped.work_id, blob, example, i)
+                        .remote(shipped.work_id, blob, [(i, samples[i]) for i in chunk])
                     )
-                    refs[i] = ref
+                    refs.append(ref)
                     try:
-                        outcome: SampleOutcome = await ref
+                        outcomes: list[SampleOutcome] = await ref
                     except RayTaskError as exc:
                         cause = exc.cause if isinstance(exc.cause, BaseException) else exc
                         raise RemoteSampleError(
-                            f"example {example.id!r} failed after {self.max_retries} "
-                            f"retries: {cause}",
-                            example_id=example.id,
+                            f"{cause} (failed {self.max_retries + 1} time(s), Ray's "
+                            "retries exhausted)",
+                            example_id=samples[chunk[0]].id,
                         ) from None
                     except RayError as exc:
                         raise RemoteSampleError(
-                            f"example {example.id!r}: the Ray worker running it was lost "
-                            f"after {self.max_retries} retries ({type(exc).__name__}: {exc})",
-                            example_id=example.id,
+                            f"example(s) {ids}: the Ray worker running them was lost "
+                            f"{self.max_retries + 1} time(s) ({type(exc).__name__}: {exc})",
+                            example_id=samples[chunk[0]].id,
                         ) from None
                 finally:
                     self._load[k] -= 1
-            # Counted even if a later sample fails: these calls were really made, as they
-            # would have been recorded by the local executor.
-            replay_calls(outcome.calls, shipped.engines)
-            if outcome.failure is not None or outcome.result is None:
-                failure = outcome.failure or RemoteFailure(
-                    type="RuntimeError", message="no result", fatal=False
-                )
-                raise _failure_error(failure, outcome.worker, example)
-            if on_result is not None:
-                on_result(outcome.result)
-            return outcome.result
+            for outcome in outcomes:
+                example = samples[outcome.index]
+                # Counted even if a later sample fails: these calls were really made, as
+                # the local executor would have recorded them.
+                replay_calls(outcome.calls, shipped.engines)
+                if outcome.failure is not None or outcome.result is None:
+                    failure = outcome.failure or RemoteFailure(
+                        type="RuntimeError", message="no result", fatal=False
+                    )
+                    raise _failure_error(failure, outcome.worker, example)
+                if results[outcome.index] is not None:  # cannot happen; never count twice
+                    raise RuntimeError(f"example {example.id!r} came back twice")
+                results[outcome.index] = outcome.result
+                if on_result is not None:
+                    on_result(outcome.result)
 
-        tasks = [asyncio.create_task(one(i, ex)) for i, ex in enumerate(samples)]
+        tasks = [asyncio.create_task(one(chunk)) for chunk in chunks]
         try:
-            return list(await asyncio.gather(*tasks))
+            await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
                 t.cancel()
-            for ref in refs.values():
+            for ref in refs:
                 # Already finished, or its worker is gone: nothing to cancel.
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        missing = [samples[i].id for i, r in enumerate(results) if r is None]
+        if missing:  # cannot happen; a step must never go on without a sample
+            raise RuntimeError(f"no result came back for examples {missing}")
+        return [r for r in results if r is not None]
 
     async def aclose(self) -> None:
         """Stop the actors; shut Ray down if this executor started it."""

@@ -27,6 +27,7 @@ Ray itself is not imported here: :mod:`textgrad_lab.train.ray_executor` wraps
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
@@ -415,6 +416,22 @@ class WorkerRuntime:
             _CALLS.reset(token)
         return SampleOutcome(index=index, worker=self.worker, result=result, calls=calls)
 
+    async def run_many(
+        self,
+        work_id: str,
+        fetch: Callable[[], Awaitable[bytes]],
+        items: list[tuple[int, Example]],
+    ) -> list[SampleOutcome]:
+        """Several samples concurrently. If one must be retried the whole call is (its
+        finished samples return nothing, so nothing is counted twice)."""
+        done = await asyncio.gather(
+            *(self.run(work_id, fetch, ex, i) for i, ex in items), return_exceptions=True
+        )
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [o for o in done if isinstance(o, SampleOutcome)]
+
 
 class SampleActor:
     """The body of the Ray actor (wrapped with ``ray.remote`` by the executor)."""
@@ -426,11 +443,11 @@ class SampleActor:
         return self.runtime.worker
 
     async def run(
-        self, work_id: str, blob: list[Any], example: Example, index: int
-    ) -> SampleOutcome:
+        self, work_id: str, blob: list[Any], items: list[tuple[int, Example]]
+    ) -> list[SampleOutcome]:
         # ``blob`` is [ObjectRef], wrapped so that Ray does not fetch it for every call:
         # a worker fetches and unpickles each work once.
         async def fetch() -> bytes:
             return await blob[0]
 
-        return await self.runtime.run(work_id, fetch, example, index)
+        return await self.runtime.run_many(work_id, fetch, items)
