@@ -48,6 +48,9 @@ class Engine(ABC):
       usage: UsageTracker             share accounting between engines
       budget: Budget | dict           limits on calls, tokens, cost
       sleep, rng                      injectable backoff sleep and jitter source (tests)
+
+    Subclasses set their own attributes before calling `super().__init__`,
+    which asks `cache_identity()` for the cache key's engine part.
     """
 
     #: The engine decodes under `request.json_schema` itself.
@@ -115,7 +118,8 @@ class Engine(ABC):
             k: v
             for k, v in {
                 "cache": enabled,
-                "cache_dir": cache_dir,
+                "cache_dir": cache_dir
+                or (str(store.directory) if isinstance(cache, ResponseCache) else None),
                 "max_concurrency": max_concurrency,
                 "rpm": rpm,
                 "tpm": tpm,
