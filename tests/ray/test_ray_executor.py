@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from train_testkit import comparable, count_data, regression_data, regression_workflow, text_task
+from train_testkit import (
+    comparable,
+    count_data,
+    regression_data,
+    regression_workflow,
+    student_reply,
+    text_task,
+)
 
 import textgrad_lab as tl
-from textgrad_lab.llm import get_engine
+from textgrad_lab.llm import MockEngine, UsageTracker, get_engine
 from textgrad_lab.optimizers import SGD
 from textgrad_lab.train import Example, LocalExecutor, SampleWork, Trainer, load_checkpoint
 from textgrad_lab.train.executor import Executor
@@ -218,3 +225,88 @@ async def test_a_worker_without_the_provider_key_names_the_variable_and_itself(
     )
     results = await with_key.run_samples(keyed_work(engine), examples)
     assert results[0].output == "yes" and results[0].score == 1.0
+
+
+# -- the real LLM optimizers and their propagators ---------------------------------------
+
+BETTER = "Count the items one by one and answer in digits."
+
+
+def llm_task(optimizer: str, budget: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """The counting task with TGD or OptoPrime, one mock for student and optimizer."""
+    from textgrad_lab.optimizers.optoprime import OptoPrime
+    from textgrad_lab.optimizers.tgd import TGD
+    from textgrad_lab.text.textual import EdgeFeedback
+
+    def reply(messages: list[dict[str, str]], response_model: Any) -> Any:
+        name = getattr(response_model, "__name__", None)
+        if response_model is EdgeFeedback:
+            return {"needs_change": True, "feedback": "Ask for the exact count in digits."}
+        if name == "TGDReply":
+            return {"reasoning": "digits are read reliably", "new_value": BETTER}
+        if name == "OptoReply":
+            return {"reasoning": "digits", "suggestion": {"system": BETTER}}
+        return student_reply(messages, response_model)
+
+    tracker = UsageTracker()
+    engine = MockEngine(reply, usage=tracker, budget=budget)
+    system = tl.Parameter("Answer the question.", name="system", role="system prompt")
+
+    @tl.op
+    async def solve(system: str, question: str) -> str:
+        """Ask the model the question under the system prompt."""
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": question}]
+        return (await engine.acomplete(msgs)).text
+
+    async def workflow(ex: Example) -> Any:
+        return await solve(system, ex.input)
+
+    opt = (
+        TGD([system], engine=engine, momentum=2)
+        if optimizer == "tgd"
+        else OptoPrime([system], engine=engine, memory=2)
+    )
+    return workflow, opt, tracker
+
+
+def llm_trainer(
+    optimizer: str, executor: Executor, budget: dict[str, Any] | None = None, **kw: Any
+) -> Trainer:
+    workflow, opt, tracker = llm_task(optimizer, budget)
+    return Trainer(
+        workflow,
+        optimizer=opt,
+        metric="numeric",
+        train=count_data(6),
+        val=count_data(4, start=100),
+        executor=executor,
+        usage=tracker,
+        **{"batch_size": 2, "max_steps": 3, **kw},
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["tgd", "optoprime"])
+async def test_tgd_and_optoprime_runs_match_the_local_executor(
+    make_executor: Make, optimizer: str
+) -> None:
+    expected = await llm_trainer(optimizer, LocalExecutor()).afit()
+    got = await llm_trainer(optimizer, make_executor()).afit()
+    assert got.params == expected.params and got.params["system"] == BETTER
+    assert comparable(got.history) == comparable(expected.history)
+    assert usage_without_time(got.usage) == usage_without_time(expected.usage)
+
+
+async def test_the_driver_budget_stops_a_remote_step_and_resume_matches(
+    make_executor: Make, tmp_path: Path
+) -> None:
+    expected = await llm_trainer("optoprime", LocalExecutor()).afit()
+    executor = make_executor()
+    # 4 calls of initial validation + 7 in step 1; step 2's forward passes go past 12.
+    cut = llm_trainer("optoprime", executor, {"max_calls": 12}, run_dir=tmp_path / "cut")
+    assert (await cut.afit()).status == "budget_exhausted"
+    saved = load_checkpoint(tmp_path / "cut").state
+    assert saved.status == "budget_exhausted" and saved.step == 1
+    resumed = llm_trainer("optoprime", executor, run_dir=tmp_path / "cut")
+    final = await resumed.afit(resume=True)
+    assert final.status == "completed" and final.params == expected.params
+    assert comparable(final.history) == comparable(expected.history)
