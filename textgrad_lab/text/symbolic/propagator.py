@@ -48,16 +48,19 @@ class Trajectory:
     score: float | None = None
 
 
-def feedback_text(seed: Any) -> tuple[str, float | None]:
-    """Text and score out of whatever the caller seeded backward with."""
+def feedback_text(seed: Any) -> tuple[str, float | None, bool]:
+    """Text, score and whether change is asked for, out of whatever seeded the backward:
+    None, a string, a dict or an object with ``text``/``score``/``needs_change``
+    (such as ``tl.feedback(...)``)."""
     if seed is None:
-        return "The output is not good enough; find what to improve.", None
+        return "The output is not good enough; find what to improve.", None, True
     if isinstance(seed, str):
-        return seed, None
+        return seed, None, True
     if isinstance(seed, dict):
-        return str(seed.get("text", seed.get("feedback", ""))), seed.get("score")
+        text = str(seed.get("text", seed.get("feedback", "")))
+        return text, seed.get("score"), bool(seed.get("needs_change", True))
     text = getattr(seed, "text", None) or getattr(seed, "feedback", None) or str(seed)
-    return str(text), getattr(seed, "score", None)
+    return str(text), getattr(seed, "score", None), bool(getattr(seed, "needs_change", True))
 
 
 def join_feedback(grads: Sequence[str]) -> str:
@@ -106,9 +109,11 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
         self.failed_calls = 0
 
     def seed(self, output: Node, seed: Any) -> str:
-        text, score = feedback_text(seed)
+        """The seed's text; empty (so no call at all) when it says nothing must change.
+        Either way the run is recorded: right answers inform the global view too."""
+        text, score, needs_change = feedback_text(seed)
         self.trajectories.append(Trajectory(output.graph, output, text, score))
-        return text
+        return text if needs_change else ""
 
     async def aaccumulate(self, node: Node, grads: Sequence[str]) -> str:
         return join_feedback(grads)
