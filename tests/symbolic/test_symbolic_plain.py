@@ -69,3 +69,22 @@ async def test_plain_node_feedback_reads_one_line_per_slot() -> None:
     # the answer step said its template must change and the plan is fine: one call, no more
     assert grads == {"answer.template": "name the units"}
     assert len(eng.calls) == 3
+
+
+def test_lists_of_flat_models_read_one_item_per_line() -> None:
+    from textgrad_lab.optimizers.ann import GlobalGradient
+    from textgrad_lab.text.agents import StructuralEdit
+
+    assert "add_agent|remove_agent" in plain_format(GlobalGradient)
+    reply = (
+        "ANALYSIS: too few checkers\nNEEDS_CHANGE: yes\nEDITS:\n"
+        '- add_agent layer=0 template=checker\n2. add_layer layer=1 goal="check the sum" template=a,b\n'
+        "explode layer=0\n"
+    )
+    got = parse_plain(reply, GlobalGradient)
+    assert got is not None
+    assert got.edits == [
+        StructuralEdit(op="add_agent", layer=0, template="checker"),
+        StructuralEdit(op="add_layer", layer=1, goal="check the sum", template="a,b"),
+    ]  # the line with an unknown op is dropped
+    assert parse_plain("ANALYSIS: fine\nNEEDS_CHANGE: no\nEDITS: none", GlobalGradient).edits == []

@@ -3,13 +3,15 @@
 A 135M-parameter model decodes JSON under a grammar at a few tokens per second and
 often loops inside it (measured here: 40 to 150 s per reply, many unparsable). Asked
 for labelled sections instead (``ROLE: ...``), it answers in about a second, and the
-sections parse into the same pydantic model. Fields that are lists of models (such as
-proposed structural edits) are left at their defaults in this form.
+sections parse into the same pydantic model. A field that is a list of flat models
+(such as proposed structural edits) reads one item per line: ``add_agent layer=0
+template=solver``.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import types
 import typing
 from typing import Any, TypeVar
@@ -31,12 +33,18 @@ def wants_plain(engine: Any) -> bool:
     return getattr(engine, "name", "") == "local"
 
 
-def _kind(annotation: Any) -> type | str | None:
+def _kind(annotation: Any) -> Any:
+    """How a field reads from text: a simple type, "lines" (list of str) or, for a list
+    of flat models, the model class (one item per line, as ``op key=value ...``)."""
     if annotation in _SIMPLE:
         return annotation
     origin = typing.get_origin(annotation)
     if origin is list and typing.get_args(annotation) == (str,):
         return "lines"
+    if origin is list:
+        (item,) = typing.get_args(annotation) or (None,)
+        if isinstance(item, type) and issubclass(item, BaseModel) and _flat(item):
+            return item
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(inner) == 1:
@@ -46,7 +54,58 @@ def _kind(annotation: Any) -> type | str | None:
     return None
 
 
-def _fields(model: type[BaseModel]) -> dict[str, type | str]:
+def _flat(model: type[BaseModel]) -> bool:
+    return all(
+        _kind(f.annotation) in (*_SIMPLE, "lines")
+        or typing.get_origin(f.annotation) is typing.Literal
+        for f in model.model_fields.values()
+    )
+
+
+def _item_format(model: type[BaseModel]) -> str:
+    first, *rest = model.model_fields
+    annotation = model.model_fields[first].annotation
+    options = (
+        "|".join(map(str, typing.get_args(annotation)))
+        if typing.get_origin(annotation) is typing.Literal
+        else first
+    )
+    keys = " ".join(f"{k}=..." for k in rest)
+    return (
+        f"one per line, as: {options} {keys} (quote values with spaces; omit unused keys); or none"
+    )
+
+
+def _items(model: type[BaseModel], text: str) -> list[BaseModel]:
+    first = next(iter(model.model_fields))
+    items = []
+    for line in text.splitlines():
+        line = _BULLET.sub("", line).strip().strip("`")
+        if not line or line.lower().rstrip(".") == "none":
+            continue
+        try:
+            tokens = shlex.split(line)
+        except ValueError:
+            tokens = line.split()
+        data: dict[str, Any] = {}
+        for token in tokens:
+            key, sep, value = token.partition("=")
+            if sep and key in model.model_fields:
+                data[key] = (
+                    [v.strip() for v in value.split(",")]
+                    if _kind(model.model_fields[key].annotation) == "lines"
+                    else value
+                )
+            elif not sep and first not in data:
+                data[first] = token
+        try:
+            items.append(model.model_validate(data))
+        except ValidationError:
+            continue
+    return items
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
     out = {}
     for name, field in model.model_fields.items():
         kind = _kind(field.annotation)
@@ -64,12 +123,16 @@ def plain_format(model: type[BaseModel]) -> str:
             what += " (yes or no)"
         elif kind == "lines":
             what += " (one per line)"
+        elif isinstance(kind, type) and issubclass(kind, BaseModel):
+            what += f" ({_item_format(kind)})"
         lines.append(f"{name.upper()}: <{what}>")
     return "Reply in exactly this form, each label at the start of a line:\n" + "\n".join(lines)
 
 
-def _convert(kind: type | str, text: str) -> Any:
+def _convert(kind: Any, text: str) -> Any:
     text = text.strip()
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return _items(kind, text)
     if kind is bool:
         return text.lower().startswith(("yes", "true", "y"))
     if kind in (int, float):
