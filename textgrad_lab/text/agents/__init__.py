@@ -12,6 +12,7 @@ from textgrad_lab.text.agents.aggregate import (
     refine,
     vote_key,
 )
+from textgrad_lab.text.agents.builder import LayerPlan, NetworkPlan, plan_network
 from textgrad_lab.text.agents.edits import (
     EditRefused,
     StructuralEdit,
@@ -42,7 +43,9 @@ __all__ = [
     "EditRefused",
     "JudgeChoice",
     "Layer",
+    "LayerPlan",
     "Limits",
+    "NetworkPlan",
     "NetworkRecord",
     "RouteChoice",
     "StructuralEdit",
@@ -54,6 +57,7 @@ __all__ = [
     "concatenate",
     "is_passthrough",
     "majority_vote",
+    "plan_network",
     "refine",
     "structure_problems",
     "template_variables",

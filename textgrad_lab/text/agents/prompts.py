@@ -53,3 +53,20 @@ AGGREGATION_DOCS = {
     "judge": "one LLM call picks the best answer",
     "refine": "members work in turn, each improving the previous member's draft",
 }
+
+PLAN_SYSTEM = (
+    "You design a team of language-model agents for a kind of task. The agents work in "
+    "layers: every agent of a layer works on the layer's goal, their answers are combined, "
+    "and the result is the next layer's input. Choose the layers' goals, the members of "
+    "each layer from the library, and how each layer combines its answers."
+)
+
+PLAN_USER = """Kind of task: {task}
+
+Library of agent templates:
+{templates}
+
+Ways to combine a layer's answers:
+{aggregations}
+
+Design {layers} layer(s) with 1 to {max_agents} members each."""
