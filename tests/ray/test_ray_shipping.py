@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from textgrad_lab.train.remote import (
     CallRecord,
     RetryableSampleError,
     WorkerRuntime,
+    WorkNotShippable,
     replay_calls,
     ship_work,
 )
@@ -208,3 +210,18 @@ async def test_errors_are_retried_by_ray_unless_fatal_or_not_listed() -> None:
     assert outs[0].failure is not None and not outs[0].failure.fatal
     with pytest.raises(RetryableSampleError):
         await run_remote(_broken(ValueError), ex, runtime)
+
+
+def test_work_that_cannot_travel_says_what_and_how_to_fix() -> None:
+    lock = threading.Lock()
+
+    @tl.op
+    def guarded(x: str) -> str:
+        with lock:
+            return x
+
+    work = SampleWork(
+        workflow=lambda ex: guarded(ex.input), metric=get_metric("contains"), params=[]
+    )
+    with pytest.raises(WorkNotShippable, match=r"cannot be sent to the workers: .*lock"):
+        ship_work(work)

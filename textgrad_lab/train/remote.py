@@ -267,13 +267,25 @@ def _pickler_class() -> type:
     return DriverPickler
 
 
+class WorkNotShippable(TypeError):
+    """Something the workflow, metric or propagator holds cannot be sent to a worker."""
+
+
 def ship_work(work: SampleWork) -> ShippedWork:
     from ray import cloudpickle
 
     buf = io.BytesIO()
     pickler = _pickler_class()(buf)
-    with _by_value(cloudpickle, user_modules()):
-        pickler.dump(work)
+    try:
+        with _by_value(cloudpickle, user_modules()):
+            pickler.dump(work)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise WorkNotShippable(
+            f"the per-sample work cannot be sent to the workers: {exc}. Everything the "
+            "workflow, the metric and the propagator refer to must pickle (engines are "
+            "sent as their specs): create locks, open files and network clients inside "
+            "the functions that use them, or run with the local executor"
+        ) from exc
     return ShippedWork(work_id=uuid.uuid4().hex, blob=buf.getvalue(), engines=pickler.engines)
 
 
