@@ -204,24 +204,35 @@ class ShippedWork:
     engines: dict[str, Engine]
 
 
+@cache
 def _library_roots() -> tuple[str, ...]:
     paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
     paths.update(site.getsitepackages())
     with contextlib.suppress(AttributeError):
         paths.add(site.getusersitepackages())
     paths.add(str(Path(__file__).resolve().parents[1]))  # textgrad_lab itself
-    return tuple(sorted({str(Path(p).resolve()) + os.sep for p in paths if p}))
+    return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}))
+
+
+@cache
+def _is_user_file(path: str) -> bool:
+    return not os.path.realpath(path).startswith(_library_roots())
 
 
 def user_modules() -> list[str]:
-    """Names of loaded modules that come from the user's own files, not installed ones."""
-    roots = _library_roots()
+    """Names of loaded modules that come from the user's own files, not installed ones.
+
+    A module counts as installed when its top-level package does (``torch.ops`` is part
+    of torch, whatever its own ``__file__`` says).
+    """
     names = []
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if not path or name == "__main__" or name.startswith("textgrad_lab"):
+        top = name.partition(".")[0]
+        if name == "__main__" or top == "textgrad_lab":
             continue
-        if not str(Path(path).resolve()).startswith(roots):
+        root = sys.modules.get(top)
+        path = getattr(root, "__file__", None) or getattr(module, "__file__", None)
+        if path and os.path.isabs(path) and _is_user_file(path):
             names.append(name)
     return names
 
