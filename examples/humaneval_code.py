@@ -1,0 +1,264 @@
+"""Code optimization on HumanEval: each solution is a code Parameter, repaired from its
+unit tests' report.
+
+    python examples/humaneval_code.py                          # local/smollm2, 3 problems, TGD
+    python examples/humaneval_code.py --optimizer optoprime
+    python examples/humaneval_code.py --model openai/gpt-4o-mini --problems 20 --iterations 4
+
+For every problem of the slice the model first writes a solution (its pass@1 is the
+"before" figure). That source becomes a ``kind="code"`` Parameter named after the
+problem's entry point. Each iteration traces one op, ``run_unit_tests(solution)``,
+which runs the problem's tests against the current source in the sandbox
+(``textgrad_lab.graphs.sandbox``; the HumanEval ``test`` code never runs in this
+process) and returns their report. A failing report is the feedback: it flows back to
+the solution (TGD: one critique call for the edge, then one update call; OptoPrime: no
+call in backward, one call per step that sees the traced run) and the optimizer
+rewrites the code. A proposal that does not parse or changes the signature is refused
+and the code kept. The loop stops at the first passing run; the last run gives the
+"after" figure.
+
+The feedback comes from the same tests that score the result, so "after" measures
+how well the loop repairs code from test failures, not accuracy on unseen tests.
+
+Data: HumanEval.jsonl.gz under ``../shared/data/humaneval`` beside the repository, or
+under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import textgrad_lab as tl
+from textgrad_lab.llm import get_engine
+from textgrad_lab.llm.base import Engine
+from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
+from textgrad_lab.train.code_metrics import UnitTests, code_of
+from textgrad_lab.train.data import Example
+from textgrad_lab.train.loaders import load_humaneval
+
+OPTIMIZERS = ("tgd", "optoprime")
+
+WRITER_SYSTEM = (
+    "You are a careful Python programmer. Complete the function the user gives you. "
+    "Reply with the complete function, imports included, in one ```python block."
+)
+
+PASSED = "All tests passed."
+
+
+@dataclass
+class ProblemResult:
+    """What happened to one problem: scores before and after, and the final source."""
+
+    task_id: str
+    before: float
+    after: float
+    iterations: int
+    final_source: str
+    updates: list[str] = field(default_factory=list)
+
+
+def load_problems(start: int, count: int, data_dir: str | None = None) -> list[Example]:
+    """``count`` HumanEval problems from index ``start`` (file order)."""
+    data = load_humaneval(data_dir=data_dir)
+    if not 0 <= start < len(data):
+        raise SystemExit(f"--start must lie in 0..{len(data) - 1}, got {start}")
+    return [data[i] for i in range(start, min(start + count, len(data)))]
+
+
+def full_program(reply: str, problem: Example) -> str:
+    """A runnable program from a reply: its code block completes the prompt, or, when it
+    defines the function itself, follows the prompt's imports and helper functions."""
+    code = code_of(reply).strip("\n") + "\n"
+    entry, prompt = problem["entry_point"], problem["prompt"]
+    if re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.M):
+        return prompt.split(f"def {entry}", 1)[0] + code
+    return prompt + code
+
+
+async def first_solution(problem: Example, engine: Engine) -> str:
+    """The model's own solution to the problem, as a full program."""
+    reply = await tl.llm_call(WRITER_SYSTEM, problem["prompt"], engine=engine, max_tokens=320)
+    return full_program(str(reply), problem)
+
+
+def unit_test_op(problem: Example, metric: UnitTests, scores: list[float]) -> Any:
+    """The traced op that runs ``problem``'s tests on a solution, in the sandbox.
+
+    The tests stay in the closure, so traces and prompts show the report of a run (its
+    failing assertion), not the test file. Each run's score is appended to ``scores``.
+    """
+
+    async def run_unit_tests(solution: str) -> str:
+        """Runs the problem's unit tests against the solution source in a sandbox and
+        returns their report: 'All tests passed.' or what failed and where."""
+        result = await metric(solution, problem)
+        scores.append(result.score)
+        return PASSED if result.score >= 1.0 else result.feedback
+
+    return tl.op(run_unit_tests)
+
+
+def make_optimizer(
+    name: str, solution: tl.Parameter, engine: Engine, max_tokens: int | None
+) -> LLMOptimizer:
+    if name == "tgd":
+        return TGD([solution], engine=engine, momentum=1, max_tokens=max_tokens)
+    if name == "optoprime":
+        return OptoPrime([solution], engine=engine, memory=1, max_tokens=max_tokens)
+    raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
+
+
+async def optimize_problem(
+    problem: Example,
+    engine: Engine,
+    *,
+    optimizer: str = "tgd",
+    iterations: int = 3,
+    metric: UnitTests | None = None,
+    max_tokens: int | None = 512,
+    log: Callable[[str], None] = print,
+) -> ProblemResult:
+    """Write a first solution, then repair it from its unit tests for up to
+    ``iterations`` optimizer steps; the last test run is the final score."""
+    metric = metric or UnitTests(timeout_s=10.0)
+    entry = problem["entry_point"]
+    solution = tl.Parameter(
+        await first_solution(problem, engine),
+        name=entry,  # the signature check of code updates looks for this function
+        kind="code",
+        role=f"Python source of {entry}; it must pass the problem's unit tests",
+    )
+    scores: list[float] = []
+    run_tests = unit_test_op(problem, metric, scores)
+    opt = make_optimizer(optimizer, solution, engine, max_tokens)
+    updates: list[str] = []
+    steps = 0
+    while True:
+        with tl.trace() as g:
+            report = await run_tests(solution)
+        passed = scores[-1] >= 1.0
+        if passed or steps == iterations:
+            break
+        steps += 1
+        opt.zero_grad()
+        seed = tl.feedback(
+            report,
+            f"The solution fails its unit tests. Test report:\n{report.value}\n"
+            "Change the code so that every test passes.",
+            score=0.0,
+        )
+        await g.abackward(report, seed=seed, propagator=opt.make_propagator())
+        step = await opt.astep()
+        update = step.updates[0]
+        updates.append(update.status + (f" ({update.reason})" if update.reason else ""))
+        log(f"  {problem.id} step {steps}: {updates[-1]}")
+    return ProblemResult(
+        task_id=problem.id,
+        before=scores[0],
+        after=scores[-1],
+        iterations=steps,
+        final_source=str(solution.value),
+        updates=updates,
+    )
+
+
+async def run(
+    problems: list[Example],
+    engine: Engine,
+    *,
+    optimizer: str = "tgd",
+    iterations: int = 3,
+    metric: UnitTests | None = None,
+    max_tokens: int | None = 512,
+    log: Callable[[str], None] = print,
+) -> list[ProblemResult]:
+    """Optimize each problem in turn (a small local model serves one call at a time)."""
+    results = []
+    for p in problems:
+        started = time.perf_counter()
+        r = await optimize_problem(
+            p,
+            engine,
+            optimizer=optimizer,
+            iterations=iterations,
+            metric=metric,
+            max_tokens=max_tokens,
+            log=log,
+        )
+        log(
+            f"{r.task_id}: before {'pass' if r.before else 'fail'}, after "
+            f"{'pass' if r.after else 'fail'} ({r.iterations} step(s), "
+            f"{time.perf_counter() - started:.0f} s)"
+        )
+        results.append(r)
+    return results
+
+
+def pass_at_1(results: list[ProblemResult], attr: str) -> float:
+    return sum(getattr(r, attr) for r in results) / max(1, len(results))
+
+
+async def main(args: argparse.Namespace) -> int:
+    problems = load_problems(args.start, args.problems, args.data_dir)
+    engine = get_engine(args.model, cache=not args.no_cache)
+    print(
+        f"HumanEval {problems[0].id}..{problems[-1].id} ({len(problems)} problems), "
+        f"model {args.model}, optimizer {args.optimizer}, up to {args.iterations} step(s) each"
+    )
+    started = time.perf_counter()
+    results = await run(
+        problems,
+        engine,
+        optimizer=args.optimizer,
+        iterations=args.iterations,
+        metric=UnitTests(timeout_s=args.timeout),
+        max_tokens=args.max_tokens,
+    )
+    total = engine.usage.total
+    print(
+        f"pass@1 before: {pass_at_1(results, 'before'):.3f}, after: "
+        f"{pass_at_1(results, 'after'):.3f} ({len(results)} problems)"
+    )
+    print(
+        f"LLM calls {total.calls}, tokens {total.prompt_tokens}+{total.completion_tokens}, "
+        f"wall {time.perf_counter() - started:.0f} s"
+    )
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--model", default="local/smollm2", help="engine name (default: %(default)s)")
+    ap.add_argument("--optimizer", choices=OPTIMIZERS, default="tgd")
+    ap.add_argument("--start", type=int, default=0, help="first problem index [%(default)s]")
+    ap.add_argument("--problems", type=int, default=3, help="problems to run [%(default)s]")
+    ap.add_argument(
+        "--iterations", type=int, default=2, help="optimizer steps per problem [%(default)s]"
+    )
+    ap.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    ap.add_argument(
+        "--max-tokens", type=int, default=512, help="cap on each optimizer reply [%(default)s]"
+    )
+    ap.add_argument("--data-dir", help="folder holding humaneval/ (default: the shared data)")
+    ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
+    args = ap.parse_args(argv)
+    if args.problems < 1 or args.iterations < 0:
+        ap.error("--problems must be >= 1 and --iterations >= 0")
+    return args
+
+
+def cli(argv: list[str] | None = None) -> int:
+    return asyncio.run(main(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())
