@@ -56,6 +56,9 @@ _EXPORTS = {
     "RunDir": "checkpoint",
     "load_checkpoint": "checkpoint",
     "Trainer": "trainer",
+    "Workflow": "workflow",
+    "WorkflowError": "workflow",
+    "load_workflow": "workflow",
     "TrainResult": "trainer",
 }
 
