@@ -1,7 +1,7 @@
 """Prompt optimization on BIG-Bench Hard object_counting, with the embedded local model.
 
     textgrad-lab optimize examples/object_counting.py                  # the defaults below
-    textgrad-lab optimize examples/object_counting.py --optimizer optoprime
+    textgrad-lab optimize examples/object_counting.py --optimizer tgd  # TextGrad-style
     textgrad-lab optimize examples/object_counting.py --model openai/gpt-4o-mini \
         --split 50,100,100 --steps 12
 
@@ -9,6 +9,11 @@ A one-stage solver answers each question under a system prompt that is a trainab
 Parameter. The metric reads the final number out of the reply and says what was wrong;
 that critique flows backward to the system prompt, and the optimizer rewrites it. A
 step is kept only when the validation score does not fall.
+
+The default optimizer is OptoPrime: its backward makes no LLM call (each parameter gets
+the feedback with the traced subgraph) and its step is one call, which keeps a run on
+the small local model short. ``--optimizer tgd`` writes a critique per edge first (one
+more call per sample and step).
 
 The defaults are sized so that the whole run (SmolLM2-135M on 2 CPU cores, no key, no
 network) takes a few minutes; with a hosted model use the literature's split
@@ -24,8 +29,6 @@ import os
 from pathlib import Path
 
 import textgrad_lab as tl
-from textgrad_lab.text.llm_ops import llm_call
-from textgrad_lab.train.workflow import Workflow
 
 # The shared data sits beside the clone: <root>/../shared/data (override with the env var).
 DATA_DIR = Path(
@@ -48,7 +51,7 @@ system = tl.Parameter(
 
 async def solve(example, engine):
     """One LLM call: the trainable system prompt, the question as the user message."""
-    return await llm_call(
+    return await tl.llm_call(
         system,
         example.input,
         engine=engine,
@@ -57,7 +60,7 @@ async def solve(example, engine):
     )
 
 
-workflow = Workflow(
+workflow = tl.train.Workflow(
     name="object_counting",
     description="BBH object_counting: a one-stage solver whose system prompt is trained",
     forward=solve,
@@ -65,7 +68,8 @@ workflow = Workflow(
     metric="numeric",  # the number read from the reply must equal the target
     data=DATA_DIR / "bbh" / "object_counting.json",
     split=(6, 8, 8),  # train / validation / test, in file order
-    optimizer="tgd",
+    optimizer="optoprime",
+    optimizer_options={"max_tokens": 256},  # bounds the one update call per step
     model="local/smollm2",
-    defaults={"steps": 2, "batch_size": 3, "concurrency": 2},
+    defaults={"steps": 3, "batch_size": 3, "concurrency": 2},
 )

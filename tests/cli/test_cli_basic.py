@@ -169,7 +169,7 @@ def test_init_writes_a_starter_that_loads_and_traces(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     path = tmp_path / "my_flow.py"
     text = path.read_text()
-    assert "workflow = Workflow(" in text and 'name="my_flow"' in text
+    assert "workflow = tl.train.Workflow(" in text and 'name="my_flow"' in text
     res = run("graph", path, "--model", "mock", "--format", "json")
     assert res.exit_code == 0, res.output
     assert '"system"' in res.stdout and "llm_call" in res.stdout

@@ -7,7 +7,7 @@ Run it:
     textgrad-lab optimize {name}.py --model mock    # scripted replies: a dry run in seconds
     textgrad-lab graph {name}.py --out graph.html   # see the traced graph of one example
 
-A workflow file defines, at module level, `workflow = Workflow(...)` with:
+A workflow file defines, at module level, `workflow = tl.train.Workflow(...)` with:
   forward     async (or plain) function (example, engine) -> the output Node. Build the
               output with traced ops (llm_call, or your own @tl.op functions) so that
               feedback can flow back through them to the Parameters.
@@ -24,8 +24,6 @@ A workflow file defines, at module level, `workflow = Workflow(...)` with:
 """
 
 import textgrad_lab as tl
-from textgrad_lab.text.llm_ops import llm_call
-from textgrad_lab.train.workflow import Workflow
 
 # What the optimizer trains. `role` tells the optimizer what this text is for;
 # `constraints` are rules every new value must keep.
@@ -39,7 +37,7 @@ system = tl.Parameter(
 
 async def forward(example, engine):
     # One traced LLM call; example.input is the question, the reply is the output node.
-    return await llm_call(
+    return await tl.llm_call(
         system, example.input, engine=engine, role="answers the question", max_tokens=48
     )
 
@@ -51,14 +49,14 @@ DATA = [
                  (11, 2), (8, 7), (13, 6), (5, 14)]
 ]
 
-workflow = Workflow(
+workflow = tl.train.Workflow(
     name="{name}",
     forward=forward,
     parameters=[system],
     metric="numeric",  # reads the number in the reply and compares it with the target
     data=DATA,
     split=(4, 4, 4),
-    optimizer="tgd",
+    optimizer="optoprime",  # one update call per step; "tgd" also writes per-edge critiques
     model="local/smollm2",
     defaults={{"steps": 2, "batch_size": 2}},
 )

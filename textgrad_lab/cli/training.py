@@ -23,7 +23,7 @@ OPTIMIZER_CLASSES: dict[str, str] = {
 
 # Optimizers whose first argument is a structure held in optimizer_options, not the
 # workflow's parameter list.
-TARGET_OPTION = {"ann": "network"}
+TARGET_OPTION = {"ann": "network", "symbolic": "pipeline"}
 
 
 def _import(path: str, what: str) -> Any:

@@ -59,7 +59,7 @@ class Workflow(BaseModel):
     - ``optimizer``: default for ``--optimizer`` (``tgd``, ``optoprime``, ``opro``, ``ann``,
       ``symbolic``), or a function ``make(parameters, engine) -> Optimizer``;
       ``optimizer_options`` go to the optimizer's constructor (``ann`` needs
-      ``{"network": an AgentNetwork}``).
+      ``{"network": an AgentNetwork}``, ``symbolic`` ``{"pipeline": a Pipeline}``).
     - ``model``: default for ``--model``;
       ``optimizer_model`` is the engine that writes gradients and updates (default:
       ``model``).
