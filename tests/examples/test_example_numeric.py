@@ -1,0 +1,112 @@
+"""examples/numeric_side_by_side.py offline: Adam's trajectory equals torch.optim.Adam's on
+the same loss; OptoPrime, fed only sentences about each point's error, is driven by a
+scripted mock and its one call per step moves the parameters."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+import pytest
+from examples_testkit import load_example
+from pydantic import BaseModel
+
+from textgrad_lab.llm import MockEngine
+from textgrad_lab.optimizers.optoprime import OptoReply
+
+nx = load_example("numeric_side_by_side")
+
+
+def torch_losses(steps: int, lr: float) -> list[float]:
+    torch = pytest.importorskip("torch")
+    a = torch.tensor(nx.START["a"], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(nx.START["b"], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([a, b], lr=lr)
+    xs = torch.tensor([x for x, _ in nx.POINTS], dtype=torch.float64)
+    ys = torch.tensor([y for _, y in nx.POINTS], dtype=torch.float64)
+    losses = []
+    for _ in range(steps + 1):
+        loss = ((a * xs + b - ys) ** 2).mean()
+        losses.append(float(loss.detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return losses
+
+
+def test_adam_follows_torch_step_for_step():
+    traj = nx.run_adam(6, 0.3)
+    assert traj.losses == pytest.approx(torch_losses(6, 0.3), rel=1e-9, abs=1e-12)
+    assert traj.losses[0] == pytest.approx(13.0)
+    assert traj.losses[-1] < traj.losses[0] / 10
+
+
+def proposer(values: list[dict[str, Any]], prompts: list[str]) -> MockEngine:
+    """An optimizer model that records each prompt and proposes ``values`` in turn."""
+    it = iter(values)
+
+    def reply(messages: list[dict[str, str]], model: type[BaseModel] | None) -> Any:
+        assert model is OptoReply
+        prompts.append(messages[-1]["content"])
+        return {"reasoning": "move toward the points", "suggestion": next(it)}
+
+    return MockEngine(reply)
+
+
+async def test_optoprime_learns_from_sentences_only_one_call_per_step():
+    prompts: list[str] = []
+    engine = proposer([{"a": "2", "b": "-0.5"}, {"a": 2.5, "b": -1}], prompts)
+    traj = await nx.run_optoprime(2, engine)
+    assert len(engine.calls) == 2  # one call per step; the trace backward makes none
+    assert traj.values == [(0.5, 0.0), (2.0, -0.5), (2.5, -1.0)]
+    assert traj.losses[0] == pytest.approx(13.0) and traj.losses[-1] == 0.0
+    assert traj.losses[1] == pytest.approx(nx.loss_value(*params_at(2.0, -0.5)))
+    first = prompts[0]
+    # every point's sentence, each traced run, and nothing numeric about the loss
+    for x, y in nx.POINTS:
+        assert nx.describe_error(x, 0.5 * x, y) in first
+    assert first.count("## Run ") == len(nx.POINTS)
+    assert "mul(a=a, b=3.0)" in first
+    assert not re.search(r"loss|gradient|derivative", first, re.I)
+    # memory: the second prompt shows the first step's values
+    assert "0.5" in prompts[1] and "too" in prompts[1]
+
+
+def params_at(a: float, b: float) -> tuple[Any, Any]:
+    pa, pb = nx.make_params({"a": a, "b": b})
+    return pa, pb
+
+
+async def test_a_suggestion_that_is_not_a_number_is_refused_and_the_value_kept():
+    engine = proposer([{"a": "two and a half", "b": -1}], [])
+    traj = await nx.run_optoprime(1, engine)
+    assert traj.values == [(0.5, 0.0), (0.5, -1.0)]
+    assert traj.notes[0].startswith("a rejected") and "b accepted" in traj.notes[0]
+
+
+def test_error_sentences():
+    assert nx.describe_error(3.0, 1.5, 6.5) == "for x = 3 the output 1.5 is 5 too low"
+    assert nx.describe_error(-2.0, -1.0, -6.0) == "for x = -2 the output -1 is 5 too high"
+    assert nx.describe_error(0.0, -1.0, -1.0) == "for x = 0 the output -1 is right"
+
+
+async def test_main_prints_both_trajectories_side_by_side(monkeypatch):
+    engine = proposer([{"a": 2.5, "b": -1}] * 2, [])
+    monkeypatch.setattr(nx, "get_engine", lambda name, **kw: engine)
+    lines: list[str] = []
+    args = argparse.Namespace(model="mock", steps=2, lr=0.3, memory=2, no_cache=True)
+    await nx.main(args, log=lines.append)
+    text = "\n".join(lines)
+    assert "Adam loss" in text and "OptoPrime loss" in text
+    rows = [r for r in text.splitlines() if re.match(r"\s+\d+\s+\d", r)]
+    assert len(rows) == 3  # before steps 1 and 2, and after the last
+    assert rows[-1].split()[4] == "0.0000"  # OptoPrime's loss after its steps
+    assert "2 LLM calls" in text
+
+
+def test_command_line_defaults():
+    args = nx.parse_args([])
+    assert (args.model, args.steps, args.lr) == ("local/smollm2", 6, 0.3)
+    with pytest.raises(SystemExit):
+        nx.parse_args(["--steps", "0"])
