@@ -169,6 +169,31 @@ async def test_a_crashed_worker_and_a_raising_sample_are_retried_and_the_step_co
     assert comparable(result.history) == comparable(expected_result.history)
 
 
+async def test_calls_of_a_retried_attempt_are_counted_once(
+    make_executor: Make, tmp_path: Path
+) -> None:
+    tracker = UsageTracker()
+    engine = MockEngine("7", usage=tracker)
+    marker = tmp_path / "failed"
+
+    @tl.op
+    async def ask(x: str) -> str:
+        return (await engine.acomplete([{"role": "user", "content": x}])).text
+
+    async def workflow(ex: Example) -> Any:
+        out = await ask(ex.input)
+        if ex.id == "e3" and not marker.exists():
+            marker.write_text("once")
+            raise RuntimeError("fails after its LLM call")
+        return out
+
+    work = SampleWork(workflow=workflow, metric=get_metric("numeric"), params=[])
+    examples = [Example(id=f"e{i}", input=f"q{i}", target="7") for i in range(6)]
+    results = await make_executor(max_retries=1).run_samples(work, examples)
+    assert [r.score for r in results] == [1.0] * 6 and marker.exists()
+    assert tracker.total.calls == 7  # six samples, plus the call of the failed attempt
+
+
 async def test_a_step_that_still_fails_is_recorded_and_repeated_on_resume(
     make_executor: Make, tmp_path: Path
 ) -> None:

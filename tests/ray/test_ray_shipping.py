@@ -225,3 +225,57 @@ def test_work_that_cannot_travel_says_what_and_how_to_fix() -> None:
     )
     with pytest.raises(WorkNotShippable, match=r"cannot be sent to the workers: .*lock"):
         ship_work(work)
+
+
+async def test_calls_of_a_failed_attempt_are_kept_for_the_driver_once() -> None:
+    tracker = UsageTracker()
+    engine = MockEngine("ok", usage=tracker)
+    attempts: list[int] = []
+
+    @tl.op
+    async def ask(x: str) -> str:
+        return (await engine.acomplete([{"role": "user", "content": x}])).text
+
+    async def workflow(ex: Example) -> Any:
+        out = await ask(ex.input)
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("flaky after the call")
+        return out
+
+    work = SampleWork(workflow=workflow, metric=get_metric("contains"), params=[])
+    shipped = ship_work(work)
+    runtime = WorkerRuntime()
+
+    async def fetch() -> bytes:
+        return shipped.blob
+
+    ex = Example(id="a", input="q", target="ok")
+    with pytest.raises(RetryableSampleError):
+        await runtime.run_many(shipped.work_id, fetch, [(0, ex)])
+    (out,) = await runtime.run_many(shipped.work_id, fetch, [(0, ex)])  # Ray's retry
+    orphans = runtime.take_orphans(shipped.work_id)
+    assert len(orphans) == 1 and len(out.calls) == 1
+    assert runtime.take_orphans(shipped.work_id) == []  # handed out once
+    replay_calls(out.calls + orphans, shipped.engines)
+    assert tracker.total.calls == 2  # both calls were made, both are counted
+
+
+async def test_rate_limits_are_shared_among_the_workers() -> None:
+    engine = MockEngine("ok", rpm=60, tpm=10_000)
+
+    @tl.op
+    def use(x: str) -> str:
+        return f"{x} {engine.model}"
+
+    work = SampleWork(workflow=lambda ex: use(ex.input), metric=get_metric("contains"), params=[])
+    shipped = ship_work(work, workers=3)
+    runtime = WorkerRuntime()
+
+    async def fetch() -> bytes:
+        return shipped.blob
+
+    await runtime.work(shipped.work_id, fetch)
+    (remote,) = runtime._engines.values()
+    assert (remote.limiter.rpm, remote.limiter.tpm) == (20, 3334)
+    assert engine.limiter.rpm == 60  # the driver's engine is untouched

@@ -25,9 +25,10 @@ a chunk is retried whole and holds its slots until its slowest sample ends. Each
 actor rebuilds the engines from its own environment once and runs many samples
 concurrently. Results come back in sample order; each sample's LLM calls are added to
 the driver engines' usage trackers as it arrives, so the run's accounting counts every
-call once. A worker that dies, or a sample that
-raises, is retried by Ray (``max_retries``, ``retry_exceptions``); budget, key and
-configuration errors are never retried and stop the step at once. When a sample still
+call once (calls of an attempt that raised and was retried are collected at the end).
+An engine's ``rpm``/``tpm`` are split evenly among the actors. A worker that dies, or a
+sample that raises, is retried by Ray (``max_retries``, ``retry_exceptions``); budget,
+key and configuration errors are never retried and stop the step at once. When a sample still
 fails, the others are cancelled and the call raises: the Trainer records the step as
 failed and repeats it on resume, so no sample is dropped or counted twice.
 
@@ -57,6 +58,7 @@ from textgrad_lab.train.remote import (
     RetryOn,
     SampleActor,
     SampleOutcome,
+    ShippedWork,
     replay_calls,
     ship_work,
 )
@@ -210,7 +212,7 @@ class RayExecutor(Executor):
         ray = self._ray()
         from ray.exceptions import RayError, RayTaskError
 
-        shipped = ship_work(work)
+        shipped = ship_work(work, workers=len(actors))
         blob = [ray.put(shipped.blob)]
         size = self.chunk_size
         chunks = [list(range(i, min(i + size, len(samples)))) for i in range(0, len(samples), size)]
@@ -275,11 +277,24 @@ class RayExecutor(Executor):
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)
             await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):  # best effort: the step failed anyway
+                await self._collect_orphans(actors, shipped)
             raise
+        await self._collect_orphans(actors, shipped)
         missing = [samples[i].id for i, r in enumerate(results) if r is None]
         if missing:  # cannot happen; a step must never go on without a sample
             raise RuntimeError(f"no result came back for examples {missing}")
         return [r for r in results if r is not None]
+
+    async def _collect_orphans(self, actors: list[Any], shipped: ShippedWork) -> None:
+        """Count the calls of attempts that failed and were retried (a worker that
+        crashed took its records with it; those calls cannot be counted)."""
+        found = await asyncio.gather(
+            *(a.take_orphans.remote(shipped.work_id) for a in actors), return_exceptions=True
+        )
+        for calls in found:
+            if isinstance(calls, list):
+                replay_calls(calls, shipped.engines)
 
     async def aclose(self) -> None:
         """Stop the actors; shut Ray down if this executor started it."""

@@ -59,6 +59,8 @@ from textgrad_lab.train.sample import SampleResult, SampleWork, fatal_cause
 # Spec options that belong to the driver: the run's budget is enforced there, on the
 # replayed calls, not once per worker.
 DRIVER_ONLY_OPTIONS = frozenset({"budget"})
+# Rate limits are meant for the whole run: each of W workers gets 1/W of them.
+SHARED_RATE_OPTIONS = ("rpm", "tpm")
 
 
 # -- engines ------------------------------------------------------------------------------
@@ -71,11 +73,14 @@ class EngineRef:
     code: dict[str, Any] = field(default_factory=dict)  # non-JSON options (mock responders)
 
 
-def engine_ref(engine: Engine) -> EngineRef:
+def engine_ref(engine: Engine, workers: int = 1) -> EngineRef:
     from textgrad_lab.llm.mock import MockEngine
 
     spec = engine.spec
     options = {k: v for k, v in spec.options.items() if k not in DRIVER_ONLY_OPTIONS}
+    for name in SHARED_RATE_OPTIONS:
+        if options.get(name):
+            options[name] = max(1, -(-int(options[name]) // workers))
     code: dict[str, Any] = {}
     # A mock's responder is often a function: it travels by value so that tests and
     # benchmarks run the same mock on the workers.
@@ -261,8 +266,9 @@ def _pickler_class() -> type:
     class DriverPickler(cloudpickle.Pickler):  # type: ignore[misc, name-defined]
         """Replaces each Engine by an EngineRef (one per distinct engine object)."""
 
-        def __init__(self, file: io.BytesIO) -> None:
+        def __init__(self, file: io.BytesIO, workers: int) -> None:
             super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.workers = workers
             self.refs: dict[int, EngineRef] = {}
             self.engines: dict[str, Engine] = {}
 
@@ -271,7 +277,7 @@ def _pickler_class() -> type:
                 return None
             ref = self.refs.get(id(obj))
             if ref is None:
-                ref = self.refs[id(obj)] = engine_ref(obj)
+                ref = self.refs[id(obj)] = engine_ref(obj, self.workers)
                 self.engines[ref.key] = obj
             return ref
 
@@ -282,11 +288,12 @@ class WorkNotShippable(TypeError):
     """Something the workflow, metric or propagator holds cannot be sent to a worker."""
 
 
-def ship_work(work: SampleWork) -> ShippedWork:
+def ship_work(work: SampleWork, workers: int = 1) -> ShippedWork:
+    """Pickle ``work`` for ``workers`` worker processes (they share its rate limits)."""
     from ray import cloudpickle
 
     buf = io.BytesIO()
-    pickler = _pickler_class()(buf)
+    pickler = _pickler_class()(buf, workers)
     try:
         with _by_value(cloudpickle, user_modules()):
             pickler.dump(work)
@@ -374,6 +381,10 @@ class WorkerRuntime:
         self.max_works = max_works
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._works: OrderedDict[str, SampleWork] = OrderedDict()
+        # Calls made by attempts that Ray will retry: really made, so they must be
+        # counted, but no result carries them. The driver collects them with
+        # take_orphans() at the end of each run_samples.
+        self._orphans: dict[str, list[CallRecord]] = {}
         self.worker = describe_worker()
 
     def engine(self, ref: EngineRef) -> Engine:
@@ -395,7 +406,8 @@ class WorkerRuntime:
                 work = _WorkerUnpickler(blob, self).load()
                 self._works[work_id] = work
                 while len(self._works) > self.max_works:
-                    self._works.popitem(last=False)
+                    old, _ = self._works.popitem(last=False)
+                    self._orphans.pop(old, None)
         return work
 
     def _retryable(self, exc: BaseException) -> bool:
@@ -418,6 +430,7 @@ class WorkerRuntime:
         except Exception as exc:
             fatal = fatal_cause(exc)
             if fatal is None and self._retryable(exc):
+                self._orphans.setdefault(work_id, []).extend(calls)
                 raise RetryableSampleError(
                     f"example {example.id!r} on {self.worker}: {type(exc).__name__}: {exc}"
                 ) from None
@@ -450,10 +463,18 @@ class WorkerRuntime:
         done = await asyncio.gather(
             *(self.run(work_id, fetch, ex, i) for i, ex in items), return_exceptions=True
         )
-        for outcome in done:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        failed = [o for o in done if isinstance(o, BaseException)]
+        if failed:
+            # The whole call is retried: its finished samples' calls become orphans.
+            for o in done:
+                if isinstance(o, SampleOutcome):
+                    self._orphans.setdefault(work_id, []).extend(o.calls)
+            raise failed[0]
         return [o for o in done if isinstance(o, SampleOutcome)]
+
+    def take_orphans(self, work_id: str) -> list[CallRecord]:
+        """Calls of failed attempts of ``work_id`` on this worker, each handed out once."""
+        return self._orphans.pop(work_id, [])
 
 
 class SampleActor:
@@ -474,3 +495,6 @@ class SampleActor:
             return await blob[0]
 
         return await self.runtime.run_many(work_id, fetch, items)
+
+    def take_orphans(self, work_id: str) -> list[CallRecord]:
+        return self.runtime.take_orphans(work_id)
