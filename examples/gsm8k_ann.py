@@ -36,18 +36,21 @@ LIBRARY = [
         role="You solve grade-school math word problems step by step.",
         prompt="Problem: {task}\nWork it out in a few short steps, then write 'Answer: <number>'.",
         description="solves the problem from scratch",
+        max_tokens=128,
     ),
     AgentTemplate(
         name="equations",
         role="You turn word problems into arithmetic and compute the result.",
         prompt="Problem: {task}\nWrite the arithmetic needed and compute it. End with 'Answer: <number>'.",
         description="writes the arithmetic, then computes",
+        max_tokens=128,
     ),
     AgentTemplate(
         name="checker",
         role="You check worked solutions and give the final number.",
         prompt="Problem: {task}\nProposed solutions:\n{input}\nCheck them and write 'Answer: <number>'.",
         description="checks the previous team's solutions and states the final answer",
+        max_tokens=128,
     ),
 ]
 
@@ -186,9 +189,9 @@ def cli() -> argparse.Namespace:
         "--model", default="local/smollm2", help="any engine name (default: local/smollm2)"
     )
     ap.add_argument("--train", type=int, default=4)
-    ap.add_argument("--val", type=int, default=3)
-    ap.add_argument("--test", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--val", type=int, default=2)
+    ap.add_argument("--test", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=1)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--beta", type=float, default=0.6)
     ap.add_argument("--out", default="runs/gsm8k_ann.json")

@@ -46,7 +46,7 @@ async def ask(
     """
     if plain if plain is not None else wants_plain(engine):
         text = await ask_text(
-            engine, system, f"{user}\n\n{plain_format(model)}", max_tokens=max_tokens or 320
+            engine, system, f"{user}\n\n{plain_format(model)}", max_tokens=max_tokens or 200
         )
         return parse_plain(text, model)
     completion = await engine.acomplete(

@@ -162,7 +162,7 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
         self, user: str, grad: str, targets: Targets, slots: list[str]
     ) -> list[str | None]:
         """The same step as one line per slot of plain text (see ``plain``)."""
-        text = await ask_text(self.engine, NODE_FEEDBACK_SYSTEM, user + PLAIN_SLOTS, max_tokens=256)
+        text = await ask_text(self.engine, NODE_FEEDBACK_SYSTEM, user + PLAIN_SLOTS, max_tokens=160)
         out: list[str | None] = []
         found = 0
         for (_, labels), slot in zip(targets, slots, strict=True):
