@@ -160,12 +160,20 @@ class RayExecutor(Executor):
             ) from exc
         if not ray.is_initialized():
             local = self.address is None
-            ray.init(
-                address=self.address,
-                num_cpus=(self.num_cpus or LOCAL_CPUS) if local else None,
-                include_dashboard=False,
-                logging_level="warning",
-            )
+            try:
+                ray.init(
+                    address=self.address,
+                    num_cpus=(self.num_cpus or LOCAL_CPUS) if local else None,
+                    include_dashboard=False,
+                    logging_level="warning",
+                )
+            except ConnectionError as exc:
+                raise ConnectionError(
+                    f"cannot reach the Ray cluster at {self.address!r} ({exc}): check the "
+                    "address (`ray status` on the head node prints it) and that this driver "
+                    "may join it (Ray's token authentication: RAY_AUTH_MODE and the "
+                    "cluster's token); leave the address out to start a local Ray instead"
+                ) from exc
             self._started_ray = True
         return ray
 
