@@ -178,3 +178,27 @@ def test_init_writes_a_starter_that_loads_and_traces(tmp_path: Path) -> None:
     assert run("init", target, "--force").exit_code == 0
     res = run("init", tmp_path / "bad-name")
     assert res.exit_code == 2 and "not a valid Python module name" in res.stderr
+
+
+def test_api_base_reaches_an_openai_compatible_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli_testkit import FakeChatServer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("TEXTGRAD_LAB_CACHE_DIR", str(tmp_path / "cache"))
+    assert run("init", tmp_path / "flow").exit_code == 0
+    with FakeChatServer("The answer is 5.") as server:
+        res = run(
+            "graph",
+            tmp_path / "flow.py",
+            "--model",
+            "openai/served",
+            "--api-base",
+            server.base_url,
+        )
+    assert res.exit_code == 0, res.output
+    assert "The answer is 5." in res.stdout
+    assert server.requests and server.requests[0]["messages"][0]["content"] == (
+        "Answer the question."
+    )

@@ -117,3 +117,20 @@ def test_resume_after_interrupt_continues_where_it_stopped(
     assert [h["example_ids"] for h in _history(out)] == [
         h["example_ids"] for h in _history(straight)
     ]
+
+
+def test_budget_stops_cleanly_and_resume_goes_on(tmp_path: Path) -> None:
+    assert run("init", tmp_path / "flow").exit_code == 0
+    flow = tmp_path / "flow.py"
+    out = tmp_path / "run"
+    # The starter has 4 validation examples: the first validation takes 4 calls, so a
+    # budget of 5 stops the run inside step 1.
+    res = run("optimize", flow, "--model", "mock", "--budget-calls", "5", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "budget" in res.stdout and f"--resume {out}" in res.stdout
+    params = json.loads((out / "params.json").read_text())
+    assert params["status"] == "budget_exhausted" and params["step"] == 0
+    assert (out / "report.html").exists()
+    res = run("optimize", flow, "--resume", out, "--budget-calls", "1000")
+    assert res.exit_code == 0, res.output
+    assert [h["step"] for h in _history(out)] == [1, 2]
