@@ -54,6 +54,11 @@ async def test_diamond_and_fan_out_join_feedback_without_extra_calls():
     grads = await g.abackward(out, seed="bad", propagator=TextualPropagator(engine))
     # join -> left, right, third; each of those -> p: six edges, six calls.
     assert len(engine.calls) - start == 6
+    join_calls = [c for c in engine.calls[start:] if "## Step\njoin(" in c.messages[-1]["content"]]
+    assert len(join_calls) == 3
+    for call in join_calls:  # each call marks the one part it asks about
+        prompt = call.messages[-1]["content"]
+        assert prompt.count("(the input to critique)") == 1
     assert sorted(i.text for i in grads["p"].items) == [
         "left/system: be more specific",
         "right/system: be more specific",

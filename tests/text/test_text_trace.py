@@ -117,3 +117,21 @@ def test_a_long_chain_is_traced_without_recursion():
     grads = g.backward(x, seed="too big", propagator=TracePropagator())
     part = grads["p"].parts[0]
     assert len(part.trace.subgraph(part.roots)) == 3001
+
+
+def test_long_inputs_shared_by_runs_are_shown_once_and_templates_are_quiet():
+    template = tl.Parameter("{doc}\nQ: {q}", name="template")
+    document = "\n".join(f"line {i} of the shared document" for i in range(8))
+    prop = TracePropagator()
+    for question in ("first?", "second?"):
+        with tl.trace() as g:
+            out = shout(format_prompt(template, doc=document, q=question))
+        g.backward(out, seed="bad", propagator=prop)
+    text = render_traces([template.grad])
+    assert text.shared == [f'shared_1 = """{document}"""']
+    runs = text.runs_text()
+    assert runs.count("doc=shared_1") == 2 and "line 3 of the shared document" not in runs
+    # The filled template's value is left out; the output's value is shown.
+    lines = runs.splitlines()
+    fill = next(i for i, line in enumerate(lines) if line.startswith("format_prompt_"))
+    assert lines[fill + 1].startswith("shout_") and "LINE 3 OF THE SHARED" in runs

@@ -38,6 +38,7 @@ from textgrad_lab.optimizers.prompts_optoprime import (
     OPTO_USER,
     RULE_LINE,
     SECTION,
+    SHARED_TITLE,
     VARIABLE,
 )
 from textgrad_lab.optimizers.report import ParamUpdate, StepReport
@@ -140,6 +141,9 @@ class OptoPrime(LLMOptimizer):
         user = OPTO_USER.format(
             variables="\n\n".join(self._variable(p) for p in params),
             functions=rendered.functions_text() or NO_FUNCTIONS,
+            shared=SECTION.format(title=SHARED_TITLE, body=rendered.shared_text())
+            if rendered.shared
+            else "",
             runs="\n\n".join(runs),
             sections=sections,
             names=", ".join(p.name for p in params),

@@ -14,7 +14,7 @@ OPTO_USER = """# Variables
 
 # Functions
 {functions}
-
+{shared}
 # Runs
 {runs}
 {sections}
@@ -26,5 +26,6 @@ RULE_LINE = "- {rule}\n"
 FEEDBACK_ON = "## Feedback on {name}\n{feedback}"
 SECTION = "\n# {title}\n{body}\n"
 MEMORY_TITLE = "Earlier steps (oldest first)"
+SHARED_TITLE = "Inputs shared by the runs"
 MEMORY_ITEM = "## Step {i}\n{values}\nfeedback: {feedback}"
 NO_FUNCTIONS = "(none)"

@@ -162,7 +162,9 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
         """The user message of the call for edge (parent -> node)."""
         focus = grad.text
         budget = self.value_budget
-        wanted = {label.split("[", 1)[0] for label in labels}
+        # A target fills slots such as "system", "parts[0]" (a *args input) or
+        # "answers[1]" (inside the list argument "answers"): mark the inputs it is in.
+        wanted = set(labels) | {label.split("[", 1)[0] for label in labels}
         blocks = []
         for label, value in node.inputs.items():
             mark = TARGET_MARK if label in wanted else ""
