@@ -24,7 +24,7 @@ KEY_VAR = "OPENAI_API_KEY"
 @pytest.fixture(scope="module")
 def ray_instance() -> Iterator[Any]:
     saved = os.environ.pop(KEY_VAR, None)
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="warning")
     try:
         yield ray
     finally:

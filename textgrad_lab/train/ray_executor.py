@@ -162,7 +162,9 @@ class RayExecutor(Executor):
             local = self.address is None
             try:
                 ray.init(
-                    address=self.address,
+                    # "local" starts a new instance even where a cluster runs on this host
+                    # (plain ray.init() would join it, and refuse num_cpus).
+                    address=self.address or "local",
                     num_cpus=(self.num_cpus or LOCAL_CPUS) if local else None,
                     include_dashboard=False,
                     logging_level="warning",
