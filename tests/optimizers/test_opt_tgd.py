@@ -10,7 +10,7 @@ from opt_testkit import engine_for, give_feedback, prompt_of
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers import TGD, StepReport
-from textgrad_lab.text import TextualPropagator
+from textgrad_lab.text import TextualPropagator, TracePropagator
 
 SOURCE = "def solve(x, y=1):\n    return x + y\n"
 
@@ -183,3 +183,16 @@ def test_bad_arguments_say_what_to_do():
         TGD([tl.Parameter(object(), name="o")], engine=engine)
     with pytest.raises(ValueError, match="momentum"):
         TGD([p], engine=engine, momentum=-1)
+
+
+async def test_tgd_also_reads_trace_gradients():
+    system = tl.Parameter("Answer.", name="system", role="system prompt")
+    engine = engine_for({"system": "Answer with digits."})
+    with tl.trace() as g:
+        out = await tl.llm_call(system, "How many?", engine=engine, name="solver")
+    g.backward(out, seed="expected a number", propagator=TracePropagator())
+    report = await TGD([system], engine=engine).astep()
+    prompt = prompt_of(engine)
+    assert 'solver(system=system, user="How many?")' in prompt
+    assert "Feedback on solver_1: expected a number" in prompt
+    assert report.accepted == ["system"]

@@ -13,7 +13,7 @@ from textgrad_lab.graphs import Parameter, Propagator
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers.base import Optimizer, ParamsArg
 from textgrad_lab.optimizers.prompts_common import KIND_RULES, TEMPLATE_RULE
-from textgrad_lab.optimizers.report import CallLedger, ParamUpdate, StepReport, plain
+from textgrad_lab.optimizers.report import CallLedger, ParamUpdate, Status, StepReport, plain
 from textgrad_lab.optimizers.updates import (
     UPDATABLE_KINDS,
     Check,
@@ -167,10 +167,10 @@ class LLMOptimizer(Optimizer):
         param.value = verdict.value
         return ParamUpdate(**base, status="accepted", new=plain(param.value))
 
-    def skipped(self, param: Parameter, reason: str, status: str = "skipped") -> ParamUpdate:
+    def skipped(self, param: Parameter, reason: str, status: Status = "skipped") -> ParamUpdate:
         return ParamUpdate(
             name=param.name, kind=param.kind, status=status, old=plain(param.value), reason=reason
-        )  # type: ignore[arg-type]
+        )
 
     def report(
         self,
