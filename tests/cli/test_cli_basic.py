@@ -140,14 +140,12 @@ def test_debug_prints_traceback(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "Traceback" in res.stderr
 
 
-def test_gradcheck_runs_or_says_what_is_missing() -> None:
-    res = run("gradcheck", "--graphs", "3", "--seed", "1")
-    try:
-        import textgrad_lab.numeric.gradcheck  # noqa: F401
-    except ImportError:
-        assert res.exit_code == 1 and "not available" in res.stderr
-    else:
-        assert res.exit_code == 0, res.output
+def test_gradcheck_against_torch() -> None:
+    res = run("gradcheck", "--graphs", "3", "--seed", "1", "--backend", "torch")
+    assert res.exit_code == 0, res.output
+    assert "3 random graphs" in res.stdout and "torch" in res.stdout
+    res = run("gradcheck", "--backend", "tensorflow")
+    assert res.exit_code == 2 and "unknown backend" in res.stderr
 
 
 def test_split_and_config_layers(tmp_path: Path) -> None:
