@@ -38,6 +38,7 @@ import textgrad_lab as tl
 from textgrad_lab.llm import get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
+from textgrad_lab.text import TextualPropagator
 from textgrad_lab.train.code_metrics import UnitTests, code_of
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.loaders import load_humaneval
@@ -115,6 +116,14 @@ def make_optimizer(
     raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
 
 
+def propagator(opt: LLMOptimizer, max_tokens: int | None) -> Any:
+    """The optimizer's own propagator; TGD's critiques get the same reply cap as its
+    updates (a small local model may otherwise fill its whole default budget)."""
+    if isinstance(opt, TGD):
+        return TextualPropagator(opt.engine, value_budget=opt.value_budget, max_tokens=max_tokens)
+    return opt.make_propagator()
+
+
 async def optimize_problem(
     problem: Example,
     engine: Engine,
@@ -122,7 +131,7 @@ async def optimize_problem(
     optimizer: str = "tgd",
     iterations: int = 3,
     metric: UnitTests | None = None,
-    max_tokens: int | None = 512,
+    max_tokens: int | None = 384,
     log: Callable[[str], None] = print,
 ) -> ProblemResult:
     """Write a first solution, then repair it from its unit tests for up to
@@ -154,7 +163,7 @@ async def optimize_problem(
             "Change the code so that every test passes.",
             score=0.0,
         )
-        await g.abackward(report, seed=seed, propagator=opt.make_propagator())
+        await g.abackward(report, seed=seed, propagator=propagator(opt, max_tokens))
         step = await opt.astep()
         update = step.updates[0]
         updates.append(update.status + (f" ({update.reason})" if update.reason else ""))
@@ -176,7 +185,7 @@ async def run(
     optimizer: str = "tgd",
     iterations: int = 3,
     metric: UnitTests | None = None,
-    max_tokens: int | None = 512,
+    max_tokens: int | None = 384,
     log: Callable[[str], None] = print,
 ) -> list[ProblemResult]:
     """Optimize each problem in turn (a small local model serves one call at a time)."""
@@ -246,7 +255,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
     ap.add_argument(
-        "--max-tokens", type=int, default=512, help="cap on each optimizer reply [%(default)s]"
+        "--max-tokens",
+        type=int,
+        default=384,
+        help="cap on each critique and update reply [%(default)s]",
     )
     ap.add_argument("--data-dir", help="folder holding humaneval/ (default: the shared data)")
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
