@@ -279,3 +279,31 @@ async def test_rate_limits_are_shared_among_the_workers() -> None:
     (remote,) = runtime._engines.values()
     assert (remote.limiter.rpm, remote.limiter.tpm) == (20, 3334)
     assert engine.limiter.rpm == 60  # the driver's engine is untouched
+
+
+@pytest.mark.parametrize(
+    ("address", "env", "expected"),
+    [
+        (None, None, ("local", 2)),  # a new local instance, even beside a running cluster
+        (None, "10.0.0.5:6379", ("10.0.0.5:6379", None)),  # a Ray job's cluster
+        ("auto", "10.0.0.5:6379", ("auto", None)),  # an explicit address wins
+    ],
+)
+def test_which_ray_the_executor_starts_or_joins(
+    monkeypatch: pytest.MonkeyPatch, address: str | None, env: str | None, expected: Any
+) -> None:
+    import ray
+
+    from textgrad_lab.train.ray_executor import RayExecutor
+
+    calls: list[tuple[str, int | None]] = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(
+        ray, "init", lambda address, num_cpus, **kw: calls.append((address, num_cpus))
+    )
+    if env is None:
+        monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    else:
+        monkeypatch.setenv("RAY_ADDRESS", env)
+    RayExecutor(address=address)._ray()
+    assert calls == [expected]

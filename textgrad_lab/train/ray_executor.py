@@ -3,7 +3,8 @@
 Constructor (the command line maps ``--executor ray --ray-address ADDR`` onto it)::
 
     RayExecutor(
-        address=None,          # None: start a local Ray instance; "auto" or "ray://host:10001"
+        address=None,          # None: $RAY_ADDRESS or a new local Ray; "auto", "HOST:6379",
+                               # "ray://HOST:10001" join a cluster
         num_cpus=None,         # CPUs of the local instance (default 2); ignored with address
         max_retries=3,         # Ray retries of a failed sample (worker crash or exception)
         concurrency=32,        # samples in flight at once, over all workers
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -159,19 +161,21 @@ class RayExecutor(Executor):
                 "the Ray executor needs Ray: pip install 'textgrad-lab[ray]'"
             ) from exc
         if not ray.is_initialized():
-            local = self.address is None
+            # No address: the cluster named by RAY_ADDRESS (set for Ray jobs), else a new
+            # local instance; "local" starts one even where a cluster already runs on
+            # this host (plain ray.init() would join that one and refuse num_cpus).
+            address = self.address or os.environ.get("RAY_ADDRESS") or "local"
+            local = address == "local"
             try:
                 ray.init(
-                    # "local" starts a new instance even where a cluster runs on this host
-                    # (plain ray.init() would join it, and refuse num_cpus).
-                    address=self.address or "local",
+                    address=address,
                     num_cpus=(self.num_cpus or LOCAL_CPUS) if local else None,
                     include_dashboard=False,
                     logging_level="warning",
                 )
             except ConnectionError as exc:
                 raise ConnectionError(
-                    f"cannot reach the Ray cluster at {self.address!r} ({exc}): check the "
+                    f"cannot reach the Ray cluster at {address!r} ({exc}): check the "
                     "address (`ray status` on the head node prints it) and that this driver "
                     "may join it (Ray's token authentication: RAY_AUTH_MODE and the "
                     "cluster's token); leave the address out to start a local Ray instead"
