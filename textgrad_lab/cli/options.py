@@ -40,7 +40,6 @@ class RunOptions(BaseModel):
     out: str | None = None
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
-    eval_test: bool = True
 
 
 def parse_split(text: str) -> tuple[int | float, int | float, int | float]:
