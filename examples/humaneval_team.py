@@ -37,14 +37,14 @@ LIBRARY = [
         role="You are a careful Python programmer.",
         prompt="Complete this function. Reply with the full function in a ```python block.\n\n{task}",
         description="writes the function",
-        max_tokens=320,
+        max_tokens=256,
     ),
     AgentTemplate(
         name="reviewer",
         role="You review Python code for bugs and fix them.",
         prompt="Task:\n{task}\n\nCode to review:\n{input}\n\nReply with the corrected full function in a ```python block.",
         description="reviews and fixes the previous code",
-        max_tokens=320,
+        max_tokens=256,
     ),
     AgentTemplate(
         name="tester",
@@ -52,7 +52,7 @@ LIBRARY = [
         prompt="Task:\n{task}\n\nCode:\n{input}\n\nUse the example results below. Reply with the final full function in a ```python block.",
         description="runs the docstring examples and fixes failures",
         tools=["run_examples"],
-        max_tokens=320,
+        max_tokens=256,
     ),
 ]
 
@@ -208,8 +208,8 @@ def cli() -> argparse.Namespace:
     )
     ap.add_argument("--train", type=int, default=2)
     ap.add_argument("--val", type=int, default=1)
-    ap.add_argument("--test", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--test", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=1)
     ap.add_argument("--out", default="runs/humaneval_team.json")
     ap.add_argument(
         "--network", help="a saved team to evaluate on the test slice, without training"
