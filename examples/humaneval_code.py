@@ -165,8 +165,10 @@ async def optimize_problem(
         )
         await g.abackward(report, seed=seed, propagator=propagator(opt, max_tokens))
         step = await opt.astep()
-        update = step.updates[0]
-        updates.append(update.status + (f" ({update.reason})" if update.reason else ""))
+        updates.append(
+            "; ".join(u.status + (f" ({u.reason})" if u.reason else "") for u in step.updates)
+            or "failed (" + "; ".join(f.error for f in step.failed_calls) + ")"
+        )
         log(f"  {problem.id} step {steps}: {updates[-1]}")
     return ProblemResult(
         task_id=problem.id,
