@@ -21,6 +21,10 @@ Driver side again, :func:`replay_calls` adds those records to the trackers of th
 driver's engines, so each remote call is counted exactly once, in the engine, model
 and usage scopes it would have been counted in locally.
 
+Modules: :mod:`.shipping` (driver: pickling, engine references), :mod:`.worker` (the
+worker's runtime and the actor body), :mod:`.usage` (call records, noted on the worker
+and replayed on the driver).
+
 Ray itself is not imported here: :mod:`textgrad_lab.train.ray_executor` wraps
 :class:`SampleActor` in a Ray actor. Only ``ray.cloudpickle`` is imported, lazily.
 """
