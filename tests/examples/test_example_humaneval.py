@@ -119,3 +119,14 @@ def test_command_line_defaults_and_bad_values():
         hx.parse_args(["--optimizer", "adam"])
     with pytest.raises(SystemExit):
         hx.parse_args(["--problems", "0"])
+
+
+async def test_an_update_reply_that_never_parses_is_a_failed_step_and_the_code_is_kept(problem):
+    def reply(messages: list[dict[str, str]], model: type[BaseModel] | None) -> Any:
+        return WRONG if model is None else "I would compare every pair of numbers."
+
+    engine = MockEngine(reply)
+    [r] = await hx.run([problem], engine, optimizer="optoprime", iterations=1, log=quiet)
+    assert (r.before, r.after, r.iterations) == (0.0, 0.0, 1)
+    assert "failed" in r.updates[0]
+    assert r.final_source == hx.full_program(WRONG, problem)
