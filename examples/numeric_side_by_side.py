@@ -105,9 +105,11 @@ def run_adam(steps: int, lr: float) -> Trajectory:
     return traj
 
 
-async def run_optoprime(steps: int, engine: Engine, memory: int = 2) -> Trajectory:
+async def run_optoprime(
+    steps: int, engine: Engine, memory: int = 2, max_tokens: int | None = 200
+) -> Trajectory:
     a, b = make_params()
-    opt = OptoPrime([a, b], engine=engine, memory=memory)
+    opt = OptoPrime([a, b], engine=engine, memory=memory, max_tokens=max_tokens)
     traj = Trajectory("optoprime")
     started = time.perf_counter()
     for _ in range(steps):
@@ -155,7 +157,7 @@ async def main(args: argparse.Namespace, log: Callable[[str], None] = print) -> 
         f"{args.steps} steps; OptoPrime on {args.model}, Adam lr={args.lr}"
     )
     adam = run_adam(args.steps, args.lr)
-    opto = await run_optoprime(args.steps, engine, memory=args.memory)
+    opto = await run_optoprime(args.steps, engine, memory=args.memory, max_tokens=args.max_tokens)
     log(table(adam, opto))
     for i, note in enumerate(opto.notes, 1):
         log(f"OptoPrime step {i}: {note}")
@@ -175,6 +177,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=0.3, help="Adam's learning rate [%(default)s]")
     ap.add_argument(
         "--memory", type=int, default=2, help="earlier steps OptoPrime's prompt shows [%(default)s]"
+    )
+    ap.add_argument(
+        "--max-tokens",
+        type=int,
+        default=200,
+        help="cap on OptoPrime's reply; a short JSON object suffices [%(default)s]",
     )
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
     args = ap.parse_args(argv)

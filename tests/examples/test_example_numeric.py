@@ -4,7 +4,6 @@ error, is driven by a scripted mock and its one call per step moves the paramete
 
 from __future__ import annotations
 
-import argparse
 import re
 from typing import Any
 
@@ -61,6 +60,7 @@ async def test_optoprime_learns_from_sentences_only_one_call_per_step():
     engine = proposer([{"a": "2", "b": "-0.5"}, {"a": 2.5, "b": -1}], prompts)
     traj = await nx.run_optoprime(2, engine)
     assert len(engine.calls) == 2  # one call per step; the trace backward makes none
+    assert [c.max_tokens for c in engine.calls] == [200, 200]  # the reply cap is passed on
     assert traj.values == [(0.5, 0.0), (2.0, -0.5), (2.5, -1.0)]
     assert traj.losses[0] == pytest.approx(13.0) and traj.losses[-1] == 0.0
     assert traj.losses[1] == pytest.approx(nx.loss_value(*params_at(2.0, -0.5)))
@@ -97,7 +97,7 @@ async def test_main_prints_both_trajectories_side_by_side(monkeypatch):
     engine = proposer([{"a": 2.5, "b": -1}] * 2, [])
     monkeypatch.setattr(nx, "get_engine", lambda name, **kw: engine)
     lines: list[str] = []
-    args = argparse.Namespace(model="mock", steps=2, lr=0.3, memory=2, no_cache=True)
+    args = nx.parse_args(["--model", "mock", "--steps", "2", "--no-cache"])
     await nx.main(args, log=lines.append)
     text = "\n".join(lines)
     assert "Adam loss" in text and "OptoPrime loss" in text
