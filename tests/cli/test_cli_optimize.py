@@ -134,3 +134,16 @@ def test_budget_stops_cleanly_and_resume_goes_on(tmp_path: Path) -> None:
     res = run("optimize", flow, "--resume", out, "--budget-calls", "1000")
     assert res.exit_code == 0, res.output
     assert [h["step"] for h in _history(out)] == [1, 2]
+
+
+def test_ray_executor_gives_the_same_run_as_local(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="ray not installed (pip install -e '.[ray]')")
+    flow = write_workflow(tmp_path, body=NUMERIC_WORKFLOW)
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert run("optimize", flow, "--out", local).exit_code == 0
+    res = run("optimize", flow, "--out", remote, "--executor", "ray", "--concurrency", "2")
+    assert res.exit_code == 0, res.output
+    assert _params(remote) == _params(local)
+    assert [h["example_ids"] for h in _history(remote)] == [
+        h["example_ids"] for h in _history(local)
+    ]
