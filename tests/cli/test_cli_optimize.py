@@ -44,6 +44,12 @@ def test_optimize_report_eval(tmp_path: Path) -> None:
     saved = json.loads((out / "eval" / "test.json").read_text())
     assert score == pytest.approx(saved["mean"], abs=1e-3)
 
+    trained_w = _params(out)["w"]["value"]
+    res = run("graph", flow, "--params", out, "--format", "json")
+    assert res.exit_code == 0, res.output
+    nodes = {n["name"]: n for n in json.loads(res.stdout)["nodes"]}
+    assert nodes["w"]["value"] == pytest.approx(trained_w)
+
 
 def test_command_line_overrides_config_and_workflow(tmp_path: Path) -> None:
     flow = write_workflow(tmp_path, body=NUMERIC_WORKFLOW)
