@@ -100,6 +100,24 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(out) + "</pre>"
 
 
+def _update_notes(report: Any) -> str:
+    """What the optimizer said about each parameter (changed, refused and why, ...)."""
+    if not isinstance(report, dict):
+        return ""
+    items = []
+    for u in report.get("updates") or []:
+        if not isinstance(u, dict):
+            continue
+        reason = f": {u['reason']}" if u.get("reason") else ""
+        items.append(
+            f"<li>{html.escape(str(u.get('name', '?')))}: "
+            f"{html.escape(str(u.get('status', '?')) + reason)}</li>"
+        )
+    for call in report.get("failed_calls") or []:
+        items.append(f"<li>failed call: {html.escape(str(call)[:300])}</li>")
+    return "".join(items)
+
+
 def _num(value: Any, fmt: str = ".3f") -> str:
     return "–" if value is None else format(value, fmt)
 
@@ -165,6 +183,9 @@ def build_report(run_dir: Path) -> str:
             f"{' · ' + html.escape(h['decision']) if h.get('decision') else ''}</p>"
         )
         diffs = h.get("diff") or {}
+        notes = _update_notes(h.get("optimizer_report"))
+        if notes:
+            parts.append(f"<ul>{notes}</ul>")
         if not diffs:
             parts.append("<p>no parameter changed</p>")
         for name, diff in diffs.items():
