@@ -10,7 +10,7 @@ time in proportion to the graph's depth, not its size. Everything is iterative.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -137,6 +137,13 @@ class VJPPropagator(SyncPropagator[Any]):
             )
         in_grads = spec.vjp(grad, node.value, *node.inputs.values())
         index = spec.arg_index
+        try:
+            # the common case first: each input filled one named slot
+            fast = [in_grads[index[labels[0]]] for _, labels in targets if len(labels) == 1]
+            if len(fast) == len(targets):
+                return fast
+        except (KeyError, IndexError):
+            pass  # *args, keywords or a short rule: the general path below says which
         out: list[Any] = []
         try:
             for _, labels in targets:
@@ -160,6 +167,13 @@ class VJPPropagator(SyncPropagator[Any]):
 
     def accumulate(self, node: Node, grads: Sequence[Any]) -> Any:
         total = grads[0]
+        if len(grads) == 1:
+            if node.param is not None and isinstance(total, np.ndarray):
+                # Rules pass gradients on unchanged (add gives g to both inputs; the seed
+                # goes straight through): each parameter's .grad gets its own array, as in
+                # torch, so scaling one in place cannot change another's, or the seed.
+                return total.copy()
+            return total
         for g in grads[1:]:
             total = total + g
         return total
@@ -177,13 +191,61 @@ def _slot(node: Node, label: str) -> int:
         ) from None
 
 
+class PlanTargets(Mapping[int, list[tuple[Node, list[str]]]]):
+    """For each node whose local step runs: its inputs that take part, with their slots.
+
+    Each list is made when the sweep asks for it (once per node, right before its local
+    step) rather than for all nodes up front, so it lives only as long as that step: a
+    backward over 100,000 nodes then leaves no pile of lists for the cyclic garbage
+    collector to scan, which used to cost more than the sweep itself.
+    """
+
+    __slots__ = ("_level", "_limit", "_node", "_pred", "_relevant")
+
+    def __init__(
+        self,
+        graph: Graph,
+        relevant: set[int],
+        level: dict[int, int],
+        limit: float,
+    ) -> None:
+        self._pred = graph.nx._pred
+        self._node = graph.nx._node
+        self._relevant = relevant
+        self._level = level
+        self._limit = limit
+
+    def get(self, n: int, default: Any = None) -> Any:  # type: ignore[override]
+        relevant = self._relevant
+        if n not in relevant or self._level[n] >= self._limit:
+            return default
+        node = self._node
+        tg = [(node[p]["node"], d["labels"]) for p, d in self._pred[n].items() if p in relevant]
+        return tg or default
+
+    def __getitem__(self, n: int) -> list[tuple[Node, list[str]]]:
+        tg = self.get(n)
+        if tg is None:
+            raise KeyError(n)
+        return tg
+
+    def __contains__(self, n: object) -> bool:
+        return self.get(n) is not None  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[int]:
+        return (n for n in self._relevant if n in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class BackwardPlan:
     """Which nodes take part, how many consumers each waits for, and whom each serves."""
 
     output: int
     pending: dict[int, int]
-    targets: dict[int, list[tuple[Node, list[str]]]] = field(default_factory=dict)
+    targets: Mapping[int, list[tuple[Node, list[str]]]] = field(default_factory=dict)
 
 
 def plan_backward(
@@ -208,9 +270,10 @@ def plan_backward(
     if depth is not None and depth < 0:
         raise ValueError(f"depth must be >= 0 or None, got {depth}")
     limit = depth if depth is not None else float("inf")
+    # networkx's own dicts: the views (graph.nx.nodes[...]) cost several times more per
+    # lookup, and this runs once per node of graphs with 100,000 nodes
     pred = graph.nx._pred
     succ = graph.nx._succ
-    nodes = graph.nx.nodes
     o = output.id
 
     level = {o: 0}
@@ -221,44 +284,45 @@ def plan_backward(
             ln = level[n]
             if ln >= limit:
                 continue
+            ln += 1
             for p in pred[n]:
                 if p not in level:
-                    level[p] = ln + 1
+                    level[p] = ln
                     nxt.append(p)
         frontier = nxt
 
     wanted_ids = None if params is None else {id(p) for p in params}
     relevant: set[int] = set()
-    for nid in level:
-        param = nodes[nid]["node"].param
-        if param is not None and (
+    # only parameter nodes can start a path; there are few of them, so look at those
+    for node in graph._param_nodes.values():
+        nid = node.id
+        param = node.param
+        if nid in level and (
             (wanted_ids is None and param.trainable)
             or (wanted_ids is not None and id(param) in wanted_ids)
         ):
             relevant.add(nid)
+    # Walk down from them; an edge (x -> s) takes part when s is an ancestor of the
+    # output within depth, and then s takes part too. Counting those edges per x gives
+    # how many gradients x waits for.
+    pending: dict[int, int] = {}
     stack = list(relevant)
     while stack:
         x = stack.pop()
+        count = 0
         for s in succ[x]:
-            if s not in relevant and s in level and level[s] < limit:
-                relevant.add(s)
-                stack.append(s)
+            if s in level and level[s] < limit:
+                count += 1
+                if s not in relevant:
+                    relevant.add(s)
+                    stack.append(s)
+        pending[x] = count
 
-    plan = BackwardPlan(output=o, pending={})
     if o not in relevant:
-        return plan
-    pending = plan.pending
-    for x in relevant:
-        pending[x] = 0
-    for n in relevant:
-        if level[n] >= limit:
-            continue
-        tg = [(nodes[p]["node"], data["labels"]) for p, data in pred[n].items() if p in relevant]
-        if tg:
-            plan.targets[n] = tg
-            for p, _ in tg:
-                pending[p.id] += 1
-    return plan
+        return BackwardPlan(output=o, pending={})
+    return BackwardPlan(
+        output=o, pending=pending, targets=PlanTargets(graph, relevant, level, limit)
+    )
 
 
 def _deliver(prop: Propagator[Any], result: dict[str, Any], node: Node, grad: Any) -> None:
@@ -286,21 +350,24 @@ def run_backward_sync(
         return result
     targets = plan.targets
     pending = plan.pending
-    nodes = graph.nx.nodes
+    node_data = graph.nx._node
     inbox: dict[int, list[Any]] = {plan.output: [prop.seed(output, seed)]}
     ready = [plan.output]
     node_grads = graph.grads
+    # bound once: the loop runs once per node
+    accumulate, local, pop_inbox, pop_ready = prop.accumulate, prop.local, inbox.pop, ready.pop
+    no_targets: tuple[()] = ()
     while ready:
-        nid = ready.pop()
-        grads = inbox.pop(nid, None)
-        tg = targets.get(nid, ())
+        nid = pop_ready()
+        grads = pop_inbox(nid, None)
+        tg = targets.get(nid, no_targets)
         if grads:
-            node = nodes[nid]["node"]
-            grad = prop.accumulate(node, grads)
+            node = node_data[nid]["node"]
+            grad = accumulate(node, grads)
             node_grads[nid] = grad
             if node.param is not None:
                 _deliver(prop, result, node, grad)
-            outs: Sequence[Any] = prop.local(node, grad, tg) if tg else ()
+            outs: Sequence[Any] = local(node, grad, tg) if tg else no_targets
         else:
             outs = [None] * len(tg)
         for (parent, _), g in zip(tg, outs, strict=True):
@@ -311,8 +378,9 @@ def run_backward_sync(
                     inbox[pid] = [g]
                 else:
                     box.append(g)
-            pending[pid] -= 1
-            if pending[pid] == 0:
+            left = pending[pid] - 1
+            pending[pid] = left
+            if left == 0:
                 ready.append(pid)
     return result
 
