@@ -47,30 +47,36 @@ def _reduced(g: Any, a: Any, b: Any, ga: Any, gb: Any) -> tuple[Any, Any]:
 
 
 # -- elementwise binary ------------------------------------------------------------------
-add = _make(
-    _binary("add", lambda a, b: a + b),
-    lambda g, out, a, b: _reduced(g, a, b, g, g),
-    "Elementwise a + b.",
-)
-sub = _make(
-    _binary("sub", lambda a, b: a - b),
-    lambda g, out, a, b: _reduced(g, a, b, g, -g),
-    "Elementwise a - b.",
-)
-mul = _make(
-    _binary("mul", lambda a, b: a * b),
-    lambda g, out, a, b: _reduced(
-        g,
-        as_number(a, "mul", "a"),
-        as_number(b, "mul", "b"),
-        g * as_number(b, "mul", "b"),
-        g * as_number(a, "mul", "a"),
-    ),
-    "Elementwise a * b.",
-)
+# Each rule first takes the all-scalar case (a float output means float inputs, so there
+# is nothing to unbroadcast): it is most nodes of a scalar graph, and it skips the shape
+# bookkeeping. Rules receive the inputs as the caller passed them (an int stays an int).
+def _add_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    if type(out) is float:
+        return g, g
+    return _reduced(g, a, b, g, g)
+
+
+def _sub_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    if type(out) is float:
+        return g, -g
+    return _reduced(g, a, b, g, -g)
+
+
+def _mul_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    if type(out) is float:
+        return g * b, g * a
+    a, b = as_number(a, "mul", "a"), as_number(b, "mul", "b")
+    return _reduced(g, a, b, g * b, g * a)
+
+
+add = _make(_binary("add", lambda a, b: a + b), _add_vjp, "Elementwise a + b.")
+sub = _make(_binary("sub", lambda a, b: a - b), _sub_vjp, "Elementwise a - b.")
+mul = _make(_binary("mul", lambda a, b: a * b), _mul_vjp, "Elementwise a * b.")
 
 
 def _div_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    if type(out) is float:
+        return g / b, -g * a / (b * b)
     a, b = as_number(a, "div", "a"), as_number(b, "div", "b")
     return _reduced(g, a, b, g / b, -g * a / (b * b))
 
@@ -174,13 +180,17 @@ sigmoid = _make(
     lambda g, out, a: (g * out * (1.0 - out),),
     "Elementwise logistic function 1 / (1 + e ** -a).",
 )
+
+
+def _relu_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    if type(out) is float:
+        return (g if a > 0 else 0.0 * g,)
+    return (g * (np.asarray(as_number(a, "relu", "a")) > 0),)
+
+
 relu = _make(
     _unary("relu", _relu_scalar, lambda a: np.maximum(a, 0.0)),
-    lambda g, out, a: (
-        g * (np.asarray(as_number(a, "relu", "a")) > 0)
-        if isinstance(a, np.ndarray)
-        else (g if as_number(a, "relu", "a") > 0 else 0.0 * g),
-    ),
+    _relu_vjp,
     "Elementwise max(a, 0); the gradient at 0 is 0.",
 )
 sin = _make(

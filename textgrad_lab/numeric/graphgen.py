@@ -1,0 +1,523 @@
+"""Random computation graphs, written down as small programs, for checking gradients.
+
+A :class:`Program` is a list of leaves (trainable parameters, frozen parameters, plain
+constants) and a list of steps, each one numeric op applied to earlier values. The same
+program can then be run by any autodiff system (see ``gradcheck_eval``), so gradients can
+be compared value for value. Programs come from a seed alone: the same seed gives the
+same program on every machine.
+
+Values are kept where every op is smooth and the comparison means something: log and
+the base of pow see only positive inputs, divisors stay away from zero, relu's input
+stays away from its kink, and nothing grows past :data:`BOUND`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from textgrad_lab.numeric import ops
+
+OpName = Literal[
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "neg",
+    "exp",
+    "log",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sin",
+    "cos",
+    "sum",
+    "mean",
+    "matmul",
+]
+Family = Literal["dag", "chain", "hub", "diamond", "array"]
+FAMILIES: tuple[Family, ...] = ("dag", "chain", "hub", "diamond", "array")
+
+UNARY: tuple[OpName, ...] = ("neg", "exp", "log", "tanh", "sigmoid", "relu", "sin", "cos")
+BINARY: tuple[OpName, ...] = ("add", "sub", "mul", "div", "pow")
+# Shapes that broadcast against each other in every pairing but the batched one.
+SHAPES: tuple[tuple[int, ...], ...] = ((), (3,), (1, 3), (2, 1), (2, 3))
+BOUND = 50.0  # no intermediate value grows past this, so no op runs near overflow
+
+
+class Leaf(BaseModel):
+    """An input of the program. ``role`` says how it enters the graph:
+    ``param`` a trainable Parameter, ``frozen`` a Parameter with trainable=False,
+    ``const`` a plain Python value (passed as a float, an int, an array or a list)."""
+
+    name: str
+    role: Literal["param", "frozen", "const"]
+    value: float | list[Any]
+    shape: tuple[int, ...]
+    pass_as: Literal["float", "int", "array", "list"] = "float"
+
+    def array(self) -> np.ndarray:
+        return np.asarray(self.value, dtype=np.float64).reshape(self.shape)
+
+    def plain(self) -> Any:
+        """The value as the program hands it to an op or a Parameter."""
+        if self.pass_as == "int":
+            return int(self.value)  # type: ignore[arg-type]
+        if self.pass_as == "float":
+            return float(self.value)  # type: ignore[arg-type]
+        if self.pass_as == "list":
+            return self.array().tolist()
+        return self.array()
+
+
+class Step(BaseModel):
+    """``op(*values[args], axis=axis)``; ``args`` index leaves first, then earlier steps."""
+
+    op: OpName
+    args: list[int]
+    axis: int | tuple[int, ...] | None = None
+
+
+class Program(BaseModel):
+    """A computation graph: the last step is the output; ``depth`` truncates backward."""
+
+    seed: int
+    index: int = 0
+    family: Family
+    leaves: list[Leaf]
+    steps: list[Step]
+    depth: int | None = None
+    note: str = Field(default="", description="what kind of graph this is, for reports")
+
+    @property
+    def output(self) -> int:
+        return len(self.leaves) + len(self.steps) - 1
+
+    def node_ids(self) -> list[int]:
+        """Values that are graph nodes when traced (parameters and steps; not constants)."""
+        return [i for i, leaf in enumerate(self.leaves) if leaf.role != "const"] + list(
+            range(len(self.leaves), self.output + 1)
+        )
+
+    def levels(self) -> dict[int, int]:
+        """Shortest distance of each node to the output, as the reverse sweep counts it.
+
+        Mirrors ``graphs.backward.plan_backward``: the search does not go on above a node
+        whose level has reached ``depth``.
+        """
+        n_leaves = len(self.leaves)
+        limit = self.depth if self.depth is not None else float("inf")
+        level = {self.output: 0}
+        frontier = [self.output]
+        while frontier:
+            nxt: list[int] = []
+            for v in frontier:
+                if level[v] >= limit or v < n_leaves:
+                    continue
+                for a in self.steps[v - n_leaves].args:
+                    if a < n_leaves and self.leaves[a].role == "const":
+                        continue
+                    if a not in level:
+                        level[a] = level[v] + 1
+                        nxt.append(a)
+            frontier = nxt
+        return level
+
+    def cut_steps(self) -> set[int]:
+        """Steps whose inputs get no gradient under ``depth`` (level >= depth or unreached)."""
+        if self.depth is None:
+            return set()
+        level = self.levels()
+        n_leaves = len(self.leaves)
+        return {
+            v for v in range(n_leaves, self.output + 1) if level.get(v, self.depth) >= self.depth
+        }
+
+    def describe(self) -> str:
+        return (
+            f"{self.family} graph (seed {self.seed}, index {self.index}): {len(self.steps)} ops, "
+            f"{sum(leaf.role == 'param' for leaf in self.leaves)} parameters, depth={self.depth}"
+        )
+
+
+EAGER: dict[str, Callable[..., Any]] = {name: getattr(ops, name) for name in OpName.__args__}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Knobs:
+    steps: tuple[int, int]
+    p_last: float  # take the newest step as first input (long chains)
+    p_leaf: float  # take a fresh leaf as second input
+    p_hub: float  # take the hub parameter (one parameter used many times)
+    p_array: float  # a fresh leaf is an array rather than a scalar
+    p_reduce: float
+    p_matmul: float
+    p_diamond: float
+    p_same: float  # the same value in both slots: mul(x, x)
+
+
+KNOBS: dict[Family, _Knobs] = {
+    "dag": _Knobs((6, 30), 0.35, 0.3, 0.1, 0.4, 0.08, 0.05, 0.1, 0.05),
+    "chain": _Knobs((40, 100), 0.97, 0.9, 0.03, 0.05, 0.01, 0.0, 0.02, 0.02),
+    "hub": _Knobs((8, 30), 0.3, 0.2, 0.6, 0.3, 0.05, 0.03, 0.05, 0.05),
+    "diamond": _Knobs((6, 24), 0.6, 0.3, 0.05, 0.3, 0.05, 0.03, 0.5, 0.05),
+    "array": _Knobs((6, 20), 0.4, 0.4, 0.1, 0.95, 0.2, 0.2, 0.1, 0.05),
+}
+
+
+class _Builder:
+    def __init__(self, rng: np.random.Generator, family: Family) -> None:
+        self.rng = rng
+        self.family = family
+        self.knobs = KNOBS[family]
+        self.leaves: list[Leaf] = []
+        self.steps: list[Step] = []
+        self.values: list[Any] = []  # of leaves, then of steps (until leaves are frozen in)
+        self.step_values: list[Any] = []
+        # The same program at slightly moved parameters: a step whose output barely moves
+        # while its inputs do is cancelling (see _cancels) and is not taken.
+        self.alt_values: list[Any] = []
+        self.alt_step_values: list[Any] = []
+        self.used: set[int] = set()
+        self.hub: int | None = None
+
+    # -- values ---------------------------------------------------------------------
+    # Leaves are numbered after the fact; while building, a value is ("leaf", i) or ("step", j).
+    def leaf(
+        self,
+        shape: tuple[int, ...],
+        role: Literal["param", "frozen", "const"] | None = None,
+        low: float = -2.0,
+        high: float = 2.0,
+        away_from_zero: float = 0.0,
+    ) -> tuple[str, int]:
+        rng = self.rng
+        if role is None:
+            role = rng.choice(["param", "param", "frozen", "const", "const"])  # type: ignore[assignment]
+        size = int(np.prod(shape)) if shape else 1
+        vals = rng.uniform(low, high, size=size)
+        if away_from_zero:
+            vals = np.where(
+                np.abs(vals) < away_from_zero, np.sign(vals + 1e-12) * away_from_zero, vals
+            )
+        vals = np.round(vals, 6)  # short, exact-looking numbers in reports
+        if shape:
+            pass_as = "list" if role == "const" and rng.random() < 0.3 else "array"
+            value: float | list[Any] = vals.reshape(shape).tolist()
+        else:
+            pass_as = "float"
+            value = float(vals[0])
+        prefix = {"param": "p", "frozen": "f", "const": "c"}[role]  # type: ignore[index]
+        leaf = Leaf(
+            name=f"{prefix}{len(self.leaves)}",
+            role=role,  # type: ignore[arg-type]
+            value=value,
+            shape=shape,
+            pass_as=pass_as,  # type: ignore[arg-type]
+        )
+        self.leaves.append(leaf)
+        self.values.append(leaf.array() if shape else float(vals[0]))
+        moved = vals
+        if role != "const":
+            moved = vals * (1.0 + 1e-4 * rng.uniform(-1, 1, size=size)) + 1e-5 * rng.uniform(
+                -1, 1, size=size
+            )
+        self.alt_values.append(moved.reshape(shape) if shape else float(moved[0]))
+        return ("leaf", len(self.leaves) - 1)
+
+    def int_const(self, value: int) -> tuple[str, int]:
+        self.leaves.append(
+            Leaf(
+                name=f"c{len(self.leaves)}",
+                role="const",
+                value=float(value),
+                shape=(),
+                pass_as="int",
+            )
+        )
+        self.values.append(float(value))
+        self.alt_values.append(float(value))
+        return ("leaf", len(self.leaves) - 1)
+
+    def value(self, ref: tuple[str, int]) -> Any:
+        return self.values[ref[1]] if ref[0] == "leaf" else self.step_values[ref[1]]
+
+    def alt(self, ref: tuple[str, int]) -> Any:
+        return self.alt_values[ref[1]] if ref[0] == "leaf" else self.alt_step_values[ref[1]]
+
+    def shape(self, ref: tuple[str, int]) -> tuple[int, ...]:
+        return np.shape(self.value(ref))
+
+    def all_refs(self) -> list[tuple[str, int]]:
+        leaves = [("leaf", i) for i, leaf in enumerate(self.leaves) if leaf.role != "const"]
+        return leaves + [("step", j) for j in range(len(self.steps))]
+
+    # -- choosing inputs ----------------------------------------------------------------
+    def random_shape(self) -> tuple[int, ...]:
+        if self.rng.random() < self.knobs.p_array:
+            return SHAPES[1 + self.rng.integers(len(SHAPES) - 1)]
+        return ()
+
+    def first_input(self) -> tuple[str, int]:
+        rng, k = self.rng, self.knobs
+        if self.hub is not None and rng.random() < k.p_hub:
+            return ("leaf", self.hub)
+        if self.steps and rng.random() < k.p_last:
+            return ("step", len(self.steps) - 1)
+        refs = self.all_refs()
+        if refs and rng.random() < 0.8:
+            return refs[rng.integers(len(refs))]
+        return self.leaf(self.random_shape(), role="param")
+
+    def second_input(self, first: tuple[str, int]) -> tuple[str, int]:
+        rng, k = self.rng, self.knobs
+        shape = self.shape(first)
+        if rng.random() < k.p_same:
+            return first
+        if self.hub is not None and rng.random() < k.p_hub:
+            return ("leaf", self.hub)
+        if rng.random() >= k.p_leaf:
+            fits = [r for r in self.all_refs() if r != first and _broadcasts(shape, self.shape(r))]
+            if fits:
+                return fits[rng.integers(len(fits))]
+        shapes = [s for s in SHAPES if _broadcasts(shape, s)]
+        return self.leaf(shapes[rng.integers(len(shapes))] if rng.random() < 0.7 else ())
+
+    # -- steps ------------------------------------------------------------------------
+    def try_step(self, op: OpName, args: list[tuple[str, int]], axis: Any = None) -> bool:
+        vals = [self.value(a) for a in args]
+        if not _in_domain(op, vals):
+            return False
+        alts = [self.alt(a) for a in args]
+        try:
+            kwargs = {} if axis is None else {"axis": axis}
+            out = EAGER[op](*vals, **kwargs)
+            out_alt = EAGER[op](*alts, **kwargs)
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return False
+        arr = np.asarray(out)
+        if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > BOUND):
+            return False
+        if _cancels(op, vals, alts, out, out_alt, axis):
+            return False
+        self.steps.append(Step(op=op, args=[_pack(a) for a in args], axis=axis))
+        self.step_values.append(out)
+        self.alt_step_values.append(out_alt)
+        self.used.update(args)
+        return True
+
+    def unary(self, x: tuple[str, int]) -> tuple[str, int]:
+        for op in self.rng.permutation(UNARY):
+            if self.try_step(op, [x]):
+                return ("step", len(self.steps) - 1)
+        # sin is defined everywhere, bounded, and never refused
+        assert self.try_step("sin", [x])
+        return ("step", len(self.steps) - 1)
+
+    def binary(self, x: tuple[str, int], y: tuple[str, int]) -> tuple[str, int]:
+        # x - x and x / x cancel exactly in theory only: their rounding residue would
+        # be all that reaches the inputs, so the same value twice goes to add or mul
+        choices = BINARY if x != y else ("add", "mul")
+        for op in self.rng.permutation(choices):
+            if op == "pow":
+                y_pow = self.pow_exponent(x)
+                if y_pow is not None and self.try_step("pow", [x, y_pow]):
+                    return ("step", len(self.steps) - 1)
+                continue
+            if op == "div" and np.any(np.abs(np.asarray(self.value(y))) < 0.3):
+                y = self.leaf(self.shape(y), low=-2.0, high=2.0, away_from_zero=0.5)
+            if self.try_step(op, [x, y]):
+                return ("step", len(self.steps) - 1)
+        if self.try_step("add", [x, y]) or self.try_step("sub", [x, y]):
+            return ("step", len(self.steps) - 1)
+        return self.unary(x)
+
+    def pow_exponent(self, x: tuple[str, int]) -> tuple[str, int] | None:
+        if not np.all(np.asarray(self.value(x)) > 0.1):
+            return None
+        r = self.rng.random()
+        if r < 0.3:
+            return self.int_const(int(self.rng.choice([2, 3, -1])))
+        if r < 0.6:
+            return self.leaf((), role="const", low=-1.5, high=2.5)
+        shapes = [s for s in SHAPES if _broadcasts(self.shape(x), s)]
+        return self.leaf(shapes[self.rng.integers(len(shapes))], role="param", low=-1.5, high=2.0)
+
+    def reduce(self, x: tuple[str, int]) -> tuple[str, int]:
+        op: OpName = "sum" if self.rng.random() < 0.5 else "mean"
+        ndim = len(self.shape(x))
+        axis: Any = None
+        if ndim and self.rng.random() < 0.7:
+            axis = int(self.rng.integers(-ndim, ndim))
+            if ndim >= 3 and self.rng.random() < 0.5:
+                axis = (0, ndim - 1)
+        if self.try_step(op, [x], axis):
+            return ("step", len(self.steps) - 1)
+        return self.unary(x)
+
+    def matmul(self, x: tuple[str, int]) -> tuple[str, int]:
+        rng = self.rng
+        shape = self.shape(x)
+        if not shape:
+            x = self.leaf((3,) if rng.random() < 0.5 else (2, 3), role="param")
+            shape = self.shape(x)
+        n = shape[-1]
+        choices = [(n,), (n, 2), (n, 3), (2, n, 2)]
+        other_shape = choices[rng.integers(len(choices))]
+        fits = [r for r in self.all_refs() if self.shape(r) == other_shape]
+        y = fits[rng.integers(len(fits))] if fits and rng.random() < 0.5 else self.leaf(other_shape)
+        args = [x, y]
+        if len(shape) >= 2 and rng.random() < 0.3:
+            # the other order: (k, m) @ (..., m, n) needs a left factor of width m
+            m = shape[-2]
+            y = self.leaf((m,) if rng.random() < 0.5 else (2, m))
+            args = [y, x]
+        if self.try_step("matmul", args):
+            return ("step", len(self.steps) - 1)
+        return self.unary(x)
+
+    def diamond(self, x: tuple[str, int]) -> tuple[str, int]:
+        left = self.unary(x)
+        right = self.binary(x, self.second_input(x)) if self.rng.random() < 0.5 else self.unary(x)
+        if _broadcasts(self.shape(left), self.shape(right)):
+            return self.binary(left, right)
+        return left
+
+    def add_step(self) -> None:
+        rng, k = self.rng, self.knobs
+        x = self.first_input()
+        r = rng.random()
+        if r < k.p_diamond:
+            self.diamond(x)
+        elif r < k.p_diamond + k.p_reduce:
+            self.reduce(x)
+        elif r < k.p_diamond + k.p_reduce + k.p_matmul:
+            self.matmul(x)
+        elif rng.random() < 0.45:
+            self.unary(x)
+        else:
+            self.binary(x, self.second_input(x))
+
+    def finish(self) -> None:
+        """Join dangling results into the output (mostly), so most of the graph matters."""
+        last = ("step", len(self.steps) - 1)
+        sinks = [("step", j) for j in range(len(self.steps) - 1) if ("step", j) not in self.used]
+        out = last
+        if self.rng.random() < 0.85:
+            for s in sinks:
+                joined: tuple[str, int] | None = s
+                if not _broadcasts(self.shape(out), self.shape(s)):
+                    joined = self.reduce_fully(s)
+                if joined is not None:
+                    out = self.join(out, joined)
+        if self.shape(out) and self.rng.random() < 0.7:
+            out = self.reduce_fully(out) or out
+        if out != ("step", len(self.steps) - 1):
+            # the output must be the last step; a pass-through keeps it so
+            self.unary(out)
+
+    def reduce_fully(self, x: tuple[str, int]) -> tuple[str, int] | None:
+        """``x`` summed (or averaged) to one number; None if both would cancel."""
+        op: OpName = "sum" if self.rng.random() < 0.5 else "mean"
+        if self.try_step(op, [x]) or self.try_step("mean" if op == "sum" else "sum", [x]):
+            return ("step", len(self.steps) - 1)
+        return None
+
+    def join(self, x: tuple[str, int], y: tuple[str, int]) -> tuple[str, int]:
+        for op in ("add", "sub", "mul"):
+            if self.try_step(op, [x, y]):  # type: ignore[arg-type]
+                return ("step", len(self.steps) - 1)
+        return x
+
+    def program(self, seed: int, index: int) -> Program:
+        n_leaves = len(self.leaves)
+
+        def index_of(packed: int) -> int:
+            return packed if packed >= 0 else n_leaves + (-packed - 1)
+
+        steps = [Step(op=s.op, args=[index_of(a) for a in s.args], axis=s.axis) for s in self.steps]
+        return Program(seed=seed, index=index, family=self.family, leaves=self.leaves, steps=steps)
+
+
+def _pack(ref: tuple[str, int]) -> int:
+    # leaves as >= 0, steps as negative until leaves stop growing
+    return ref[1] if ref[0] == "leaf" else -ref[1] - 1
+
+
+def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def _in_domain(op: str, vals: list[Any]) -> bool:
+    first = np.asarray(vals[0])
+    if op == "log":
+        return bool(np.all(first > 0.05))
+    if op == "exp":
+        return bool(np.all(first < 3.0))
+    if op in ("tanh", "sigmoid"):
+        # saturated, their derivative is all rounding: 1 - tanh(x)**2 cancels
+        return bool(np.all(np.abs(first) < 6.0))
+    if op == "relu":
+        return bool(np.all(np.abs(first) > 1e-3))
+    if op == "div":
+        return bool(np.all(np.abs(np.asarray(vals[1])) > 0.3))
+    if op == "pow":
+        return bool(np.all(first > 0.1))
+    return True
+
+
+def _cancels(op: str, vals: list[Any], alts: list[Any], out: Any, out_alt: Any, axis: Any) -> bool:
+    """Whether the step cancels: its output barely moves while its inputs' moves add up.
+
+    ``mass`` is the first-order change the inputs' moves would cause without
+    cancellation. f(x) - f(x), relu(t) / (2 t), sigmoid(x) + sigmoid(-x) move not at all:
+    they are constant in exact arithmetic, so the gradient that reaches x through them is
+    rounding residue alone and differs between any two autodiff systems.
+    """
+    if op not in ("add", "sub", "mul", "div", "pow", "sum", "mean", "matmul"):
+        return False
+    a = [np.asarray(v, dtype=np.float64) for v in vals]
+    d = [np.asarray(m, dtype=np.float64) - v for m, v in zip(alts, a, strict=True)]
+    if op in ("sum", "mean"):
+        mass = np.asarray(EAGER[op](np.abs(d[0]), axis=axis))
+    elif op == "matmul":
+        mass = np.abs(d[0]) @ np.abs(a[1]) + np.abs(a[0]) @ np.abs(d[1])
+    elif op in ("add", "sub"):
+        mass = np.abs(d[0]) + np.abs(d[1])
+    elif op == "mul":
+        mass = np.abs(d[0] * a[1]) + np.abs(a[0] * d[1])
+    elif op == "div":
+        mass = np.abs(d[0] / a[1]) + np.abs(a[0] * d[1] / (a[1] * a[1]))
+    else:  # pow, base > 0 (see _in_domain)
+        mass = np.abs(a[1] * a[0] ** (a[1] - 1.0) * d[0]) + np.abs(
+            np.asarray(out) * np.log(a[0]) * d[1]
+        )
+    change = np.abs(np.asarray(out_alt, dtype=np.float64) - np.asarray(out, dtype=np.float64))
+    return bool(np.any((mass > 0) & (change < 1e-6 * mass)))
+
+
+def generate_program(seed: int, index: int = 0, family: Family | None = None) -> Program:
+    """The random program for ``(seed, index)``: family, size, values and truncation depth."""
+    rng = np.random.default_rng([seed, index])
+    fam: Family = family or FAMILIES[int(rng.integers(len(FAMILIES)))]
+    b = _Builder(rng, fam)
+    if fam == "hub" or rng.random() < 0.3:
+        b.hub = b.leaf(b.random_shape(), role="param")[1]
+    lo, hi = b.knobs.steps
+    for _ in range(int(rng.integers(lo, hi + 1))):
+        b.add_step()
+    b.finish()
+    program = b.program(seed, index)
+    if rng.random() < 0.5:
+        deepest = max(program.levels().values())
+        program.depth = int(rng.integers(0, deepest + 2))
+    return program
