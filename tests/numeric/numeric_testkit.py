@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from textgrad_lab.numeric.gradcheck import compare_program
-from textgrad_lab.numeric.graphgen import Leaf, Program, Step
+from textgrad_lab.numeric.programs import Leaf, Program, Step
 
 TOL = 1e-9
 

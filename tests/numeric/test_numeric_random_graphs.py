@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textgrad_lab.numeric.gradcheck import DEFAULT_TOLERANCE, compare_program
-from textgrad_lab.numeric.graphgen import FAMILIES, OpName, Program, generate_program
+from textgrad_lab.numeric.graphgen import generate_program
+from textgrad_lab.numeric.programs import FAMILIES, OpName, Program
 
 pytest.importorskip("torch")
 pytest.importorskip("jax")

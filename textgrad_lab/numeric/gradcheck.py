@@ -27,7 +27,8 @@ from textgrad_lab.numeric.gradcheck_eval import (
     eval_textgrad_lab,
     eval_torch,
 )
-from textgrad_lab.numeric.graphgen import Program, generate_program
+from textgrad_lab.numeric.graphgen import generate_program
+from textgrad_lab.numeric.programs import Program
 
 Backend = Literal["torch", "jax"]
 BACKENDS: dict[str, Callable[[Program], Evaluation]] = {"torch": eval_torch, "jax": eval_jax}

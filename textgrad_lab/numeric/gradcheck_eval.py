@@ -1,4 +1,4 @@
-"""Running one :class:`~textgrad_lab.numeric.graphgen.Program` three ways.
+"""Running one :class:`~textgrad_lab.numeric.programs.Program` three ways.
 
 - ``textgrad_lab``: our ops under ``tl.trace()``, then ``g.backward(out, depth=K)``;
 - ``torch``: float64 tensors and ``torch.autograd``;
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from textgrad_lab.numeric.graphgen import Program
+from textgrad_lab.numeric.programs import EAGER, Program
 
 
 @dataclass
@@ -60,7 +60,6 @@ def _as_array(value: Any) -> np.ndarray | None:
 # -- textgrad_lab -------------------------------------------------------------------------
 def eval_textgrad_lab(program: Program) -> Evaluation:
     from textgrad_lab.graphs import Parameter, trace
-    from textgrad_lab.numeric import graphgen
 
     params: dict[int, Parameter] = {}
 
@@ -73,7 +72,7 @@ def eval_textgrad_lab(program: Program) -> Evaluation:
         return p
 
     with trace() as g:
-        out = interpret(program, leaf_value, graphgen.EAGER)
+        out = interpret(program, leaf_value, EAGER)
         g.backward(out, depth=program.depth)
     grads = {p.name: _as_array(p.grad) for p in params.values() if p.trainable}
     return Evaluation(np.asarray(out.value, dtype=np.float64), grads)
