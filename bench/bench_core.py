@@ -197,16 +197,26 @@ def ours_sweep(ops: int, repeats: int) -> dict[str, float]:
         g, y = state
         g.backward(y, seed="make the result larger", propagator=TracePropagator())
 
-    def textual_run(state: Any) -> None:
+    def textual_run(state: Any) -> int:
         g, y = state
-        engine = MockEngine("make it larger")
+        # a well-formed critique on every edge, so each node costs one (instant) call
+        engine = MockEngine({"needs_change": True, "feedback": "make it larger"})
         asyncio.run(
             g.abackward(y, seed="make the result larger", propagator=TextualPropagator(engine))
         )
+        return len(engine.calls)
+
+    calls: list[int] = []
+
+    def counted_textual_run(state: Any) -> None:
+        calls.append(textual_run(state))
 
     return {
         "ours_trace_backward_us_per_node": best_of(repeats, setup, trace_run) / ops * 1e6,
-        "ours_textual_backward_us_per_node": best_of(repeats, setup, textual_run) / ops * 1e6,
+        "ours_textual_backward_us_per_node": best_of(repeats, setup, counted_textual_run)
+        / ops
+        * 1e6,
+        "ours_textual_backward_calls_per_node": calls[0] / ops,
     }
 
 
@@ -297,7 +307,15 @@ def report(r: dict[str, Any], cfg: dict[str, Any]) -> str:
         row("numeric graph (mul, add, relu)", "ours_numeric_peak_bytes_per_node", None, "bytes"),
     ]
     checks = [r.get(k) for k in ("ours_check", "micrograd_check", "torch_check")]
-    lines += ["", f"same gradient of w0 from each backward: {checks}"]
+    calls = [
+        r.get(k)
+        for k in ("ours_textual_backward_calls_per_node", "textgrad_backward_calls_per_node")
+    ]
+    lines += [
+        "",
+        f"same gradient of w0 from each backward: {checks}",
+        f"LLM calls per node in the textual backward (ours, textgrad): {calls}",
+    ]
     return "\n".join(lines)
 
 
