@@ -96,6 +96,13 @@ def test_non_numeric_value_names_the_op_and_argument(value: object, what: str) -
     assert "numeric op 'mul'" in message and node.name in message and "argument 'b'" in message
 
 
+def test_complex_array_is_refused_not_truncated() -> None:
+    with pytest.raises(TypeError, match=r"numeric op 'exp': argument 'a' is a complex array"):
+        N.exp(np.array([1 + 2j]))
+    # integer arrays are numbers: they are taken as float64
+    assert N.mul(np.array([1, 2]), 0.5).tolist() == [0.5, 1.0]
+
+
 def test_bool_is_refused_with_the_fix() -> None:
     with pytest.raises(
         TypeError, match=r"numeric op 'add': argument 'a' is a bool; pass 0.0 or 1.0"

@@ -17,6 +17,12 @@ def as_number(value: Any, op: str, arg: str) -> Number:
         return value
     if cls is np.ndarray:
         if value.dtype != np.float64:
+            if np.issubdtype(value.dtype, np.complexfloating):
+                # astype would drop the imaginary part without a word
+                raise TypeError(
+                    f"numeric op {op!r}: argument {arg!r} is a complex array; numeric ops "
+                    "work on real numbers: pass .real or abs() of it"
+                )
             if not np.issubdtype(value.dtype, np.number):
                 raise TypeError(
                     f"numeric op {op!r}: argument {arg!r} is an array of {value.dtype}, not numbers"
