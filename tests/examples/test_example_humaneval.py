@@ -130,3 +130,12 @@ async def test_an_update_reply_that_never_parses_is_a_failed_step_and_the_code_i
     assert (r.before, r.after, r.iterations) == (0.0, 0.0, 1)
     assert "failed" in r.updates[0]
     assert r.final_source == hx.full_program(WRONG, problem)
+
+
+def test_setup_mistakes_are_one_line_errors(tmp_path, capsys):
+    assert hx.cli(["--data-dir", str(tmp_path), "--model", "mock"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "HumanEval.jsonl.gz" in err and "Traceback" not in err
+    needs_data("humaneval", "HumanEval.jsonl.gz")
+    assert hx.cli(["--model", "local/nothere.gguf", "--problems", "1"]) == 2
+    assert "no GGUF file at nothere.gguf" in capsys.readouterr().err

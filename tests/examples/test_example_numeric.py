@@ -112,3 +112,9 @@ def test_command_line_defaults():
     assert (args.model, args.steps, args.lr) == ("local/smollm2", 6, 0.3)
     with pytest.raises(SystemExit):
         nx.parse_args(["--steps", "0"])
+
+
+def test_an_unknown_model_is_a_one_line_error(capsys):
+    assert nx.cli(["--model", "local/nothere.gguf", "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no GGUF file at nothere.gguf" in err
