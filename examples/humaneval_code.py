@@ -3,6 +3,7 @@ unit tests' report.
 
     python examples/humaneval_code.py                          # local/smollm2, 3 problems, TGD
     python examples/humaneval_code.py --optimizer optoprime
+    python examples/humaneval_code.py --feedback examples      # learn from the docstring only
     python examples/humaneval_code.py --model openai/gpt-4o-mini --problems 20 --iterations 4
 
 For every problem of the slice the model first writes a solution (its pass@1 is the
@@ -17,8 +18,11 @@ rewrites the code. A proposal that does not parse or changes the signature is re
 and the code kept. The loop stops at the first passing run; the last run gives the
 "after" figure.
 
-The feedback comes from the same tests that score the result, so "after" measures
-how well the loop repairs code from test failures, not accuracy on unseen tests.
+By default the feedback comes from the same tests that score the result, so "after"
+measures how well the loop repairs code from test failures, not accuracy on unseen
+tests. With ``--feedback examples`` the traced op runs only the docstring's ``>>>``
+examples (in the sandbox too) and the hidden tests score "before" and "after" without
+being shown: then "after" is a held-out figure.
 
 Data: HumanEval.jsonl.gz under ``../shared/data/humaneval`` beside the repository, or
 under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
@@ -27,6 +31,7 @@ under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import re
 import sys
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import textgrad_lab as tl
+from textgrad_lab.graphs.sandbox import aunit_test_feedback
 from textgrad_lab.llm import ConfigError, LLMError, get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
@@ -45,6 +51,7 @@ from textgrad_lab.train.data import DatasetError, Example
 from textgrad_lab.train.loaders import load_humaneval
 
 OPTIMIZERS = ("tgd", "optoprime")
+FEEDBACK = ("tests", "examples")
 
 WRITER_SYSTEM = (
     "You are a careful Python programmer. Complete the function the user gives you. "
@@ -90,21 +97,77 @@ async def first_solution(problem: Example, engine: Engine) -> str:
     return full_program(str(reply), problem)
 
 
-def unit_test_op(problem: Example, metric: UnitTests, scores: list[float]) -> Any:
-    """The traced op that runs ``problem``'s tests on a solution, in the sandbox.
+# Runs the >>> examples of a docstring against the candidate, inside the sandbox; DOC and
+# ENTRY are prepended per problem.
+EXAMPLES_CHECK = """
+import doctest
 
-    The tests stay in the closure, so traces and prompts show the report of a run (its
-    failing assertion), not the test file. Each run's score is appended to ``scores``.
+
+def check(candidate):
+    test = doctest.DocTestParser().get_doctest(DOC, {ENTRY: candidate}, "examples", None, 0)
+    out = []
+    runner = doctest.DocTestRunner(verbose=False)
+    runner.run(test, out=out.append)
+    if runner.failures:
+        raise AssertionError("".join(out)[-1500:])
+"""
+
+
+def docstring(problem: Example) -> str:
+    """The docstring of the problem's function ('' when the prompt does not parse)."""
+    try:
+        tree = ast.parse(problem["prompt"])
+    except SyntaxError:
+        return ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == problem["entry_point"]:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def examples_check(problem: Example) -> dict[str, str] | None:
+    """A HumanEval-style record whose ``test`` runs only the docstring's ``>>>``
+    examples (None when there are none)."""
+    doc = docstring(problem)
+    if ">>>" not in doc:
+        return None
+    entry = problem["entry_point"]
+    return {"test": f"DOC = {doc!r}\nENTRY = {entry!r}\n" + EXAMPLES_CHECK, "entry_point": entry}
+
+
+def feedback_op(problem: Example, feedback: str, metric: UnitTests, passes: list[bool]) -> Any:
+    """The traced op whose report is the feedback: the problem's unit tests
+    (``feedback="tests"``) or only its docstring examples (``"examples"``), run on a
+    solution in the sandbox. Whether each run passed is appended to ``passes``.
+
+    The test code stays in the closure, so traces and prompts show the report of a run
+    (its failing assertion), not the test file.
     """
+    if feedback == "tests":
 
-    async def run_unit_tests(solution: str) -> str:
-        """Runs the problem's unit tests against the solution source in a sandbox and
-        returns their report: 'All tests passed.' or what failed and where."""
-        result = await metric(solution, problem)
-        scores.append(result.score)
-        return PASSED if result.score >= 1.0 else result.feedback
+        async def run_unit_tests(solution: str) -> str:
+            """Runs the problem's unit tests against the solution source in a sandbox
+            and returns their report: 'All tests passed.' or what failed and where."""
+            result = await metric(solution, problem)
+            passes.append(result.score >= 1.0)
+            return PASSED if passes[-1] else result.feedback
 
-    return tl.op(run_unit_tests)
+        return tl.op(run_unit_tests)
+    if feedback != "examples":
+        raise ValueError(f"unknown feedback {feedback!r}: use one of {', '.join(FEEDBACK)}")
+    check = examples_check(problem)
+
+    async def run_docstring_examples(solution: str) -> str:
+        """Runs the >>> examples of the function's docstring against the solution
+        source in a sandbox and returns their report."""
+        if check is None:
+            passes.append(True)  # nothing to learn from: keep the solution
+            return "The docstring has no >>> examples to run."
+        score, report = await aunit_test_feedback(solution, check, config=metric.config)
+        passes.append(score >= 1.0)
+        return PASSED if passes[-1] else report
+
+    return tl.op(run_docstring_examples)
 
 
 def make_optimizer(
@@ -130,6 +193,7 @@ async def optimize_problem(
     engine: Engine,
     *,
     optimizer: str = "tgd",
+    feedback: str = "tests",
     iterations: int = 3,
     metric: UnitTests | None = None,
     max_tokens: int | None = 384,
@@ -145,23 +209,24 @@ async def optimize_problem(
         kind="code",
         role=f"Python source of {entry}; it must pass the problem's unit tests",
     )
-    scores: list[float] = []
-    run_tests = unit_test_op(problem, metric, scores)
+    before = (await metric(solution.value, problem)).score
+    passes: list[bool] = []
+    run_check = feedback_op(problem, feedback, metric, passes)
     opt = make_optimizer(optimizer, solution, engine, max_tokens)
     updates: list[str] = []
     steps = 0
     while True:
         with tl.trace() as g:
-            report = await run_tests(solution)
-        passed = scores[-1] >= 1.0
-        if passed or steps == iterations:
+            report = await run_check(solution)
+        if passes[-1] or steps == iterations:
             break
         steps += 1
         opt.zero_grad()
+        what = "unit tests" if feedback == "tests" else "docstring examples"
         seed = tl.feedback(
             report,
-            f"The solution fails its unit tests. Test report:\n{report.value}\n"
-            "Change the code so that every test passes.",
+            f"The solution fails its {what}. Report:\n{report.value}\n"
+            f"Change the code so that all of them pass.",
             score=0.0,
         )
         await g.abackward(report, seed=seed, propagator=propagator(opt, max_tokens))
@@ -171,10 +236,11 @@ async def optimize_problem(
             or "failed (" + "; ".join(f.error for f in step.failed_calls) + ")"
         )
         log(f"  {problem.id} step {steps}: {updates[-1]}")
+    after = before if not updates else (await metric(solution.value, problem)).score
     return ProblemResult(
         task_id=problem.id,
-        before=scores[0],
-        after=scores[-1],
+        before=before,
+        after=after,
         iterations=steps,
         final_source=str(solution.value),
         updates=updates,
@@ -186,6 +252,7 @@ async def run(
     engine: Engine,
     *,
     optimizer: str = "tgd",
+    feedback: str = "tests",
     iterations: int = 3,
     metric: UnitTests | None = None,
     max_tokens: int | None = 384,
@@ -199,6 +266,7 @@ async def run(
             p,
             engine,
             optimizer=optimizer,
+            feedback=feedback,
             iterations=iterations,
             metric=metric,
             max_tokens=max_tokens,
@@ -222,13 +290,15 @@ async def main(args: argparse.Namespace) -> int:
     engine = get_engine(args.model, cache=not args.no_cache)
     print(
         f"HumanEval {problems[0].id}..{problems[-1].id} ({len(problems)} problems), "
-        f"model {args.model}, optimizer {args.optimizer}, up to {args.iterations} step(s) each"
+        f"model {args.model}, optimizer {args.optimizer}, feedback from {args.feedback}, "
+        f"up to {args.iterations} step(s) each"
     )
     started = time.perf_counter()
     results = await run(
         problems,
         engine,
         optimizer=args.optimizer,
+        feedback=args.feedback,
         iterations=args.iterations,
         metric=UnitTests(timeout_s=args.timeout),
         max_tokens=args.max_tokens,
@@ -251,6 +321,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--model", default="local/smollm2", help="engine name (default: %(default)s)")
     ap.add_argument("--optimizer", choices=OPTIMIZERS, default="tgd")
+    ap.add_argument(
+        "--feedback",
+        choices=FEEDBACK,
+        default="tests",
+        help="what the optimizer learns from: the unit tests that also score the result, "
+        "or only the docstring's >>> examples (then 'after' is on unseen tests) [%(default)s]",
+    )
     ap.add_argument("--start", type=int, default=0, help="first problem index [%(default)s]")
     ap.add_argument("--problems", type=int, default=3, help="problems to run [%(default)s]")
     ap.add_argument(

@@ -139,3 +139,24 @@ def test_setup_mistakes_are_one_line_errors(tmp_path, capsys):
     needs_data("humaneval", "HumanEval.jsonl.gz")
     assert hx.cli(["--model", "local/nothere.gguf", "--problems", "1"]) == 2
     assert "no GGUF file at nothere.gguf" in capsys.readouterr().err
+
+
+async def test_examples_feedback_learns_from_the_docstring_and_scores_on_the_hidden_tests(problem):
+    engine = scripted([fixed(problem)])
+    [r] = await hx.run([problem], engine, feedback="examples", iterations=2, log=quiet)
+    assert (r.before, r.after, r.iterations) == (0.0, 1.0, 1)
+    critique = prompts(engine)[1]
+    assert "run_docstring_examples" in critique
+    assert "Expected:" in critique and "has_close_elements([1.0, 2.8, 3.0" in critique
+    assert not any("assert candidate(" in p for p in prompts(engine))  # hidden tests unseen
+
+
+def test_problems_without_docstring_examples_have_no_examples_check():
+    plain = {"prompt": 'def f(x):\n    """Doubles x."""\n', "entry_point": "f"}
+    assert hx.examples_check(plain) is None
+    with_examples = {
+        "prompt": 'def f(x):\n    """Doubles x.\n    >>> f(2)\n    4\n    """\n',
+        "entry_point": "f",
+    }
+    check = hx.examples_check(with_examples)
+    assert check is not None and check["entry_point"] == "f" and ">>> f(2)" in check["test"]
