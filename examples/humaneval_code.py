@@ -15,8 +15,8 @@ process) and returns their report. A failing report is the feedback: it flows ba
 the solution (TGD: one critique call for the edge, then one update call; OptoPrime: no
 call in backward, one call per step that sees the traced run) and the optimizer
 rewrites the code. A proposal that does not parse or changes the signature is refused
-and the code kept. The loop stops at the first passing run; the last run gives the
-"after" figure.
+and the code kept. The loop stops at the first passing run or after ``--iterations``
+steps; the problem's tests then score the final code (the "after" figure).
 
 By default the feedback comes from the same tests that score the result, so "after"
 measures how well the loop repairs code from test failures, not accuracy on unseen
