@@ -42,6 +42,11 @@ def test_engine_choice() -> None:
     eng.plain_replies = True  # type: ignore[attr-defined]
     assert wants_plain(eng)
 
+    class Local:  # what get_engine("local/smollm2") builds is named so
+        name = "local/smollm2"
+
+    assert wants_plain(Local())
+
 
 async def test_ask_in_plain_mode_sends_the_format_and_parses() -> None:
     eng = MockEngine("ROLE: r\nPROMPT: p")

@@ -30,7 +30,7 @@ def wants_plain(engine: Any) -> bool:
     flag = getattr(engine, "plain_replies", None)
     if flag is not None:
         return bool(flag)
-    return getattr(engine, "name", "") == "local"
+    return str(getattr(engine, "name", "")).startswith("local/")
 
 
 def _kind(annotation: Any) -> Any:
