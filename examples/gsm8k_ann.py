@@ -164,7 +164,8 @@ async def main(args: argparse.Namespace) -> None:
         if report is not None:
             line += (
                 f", calls {report.calls}, updated {sorted(report.updated)}, edits "
-                f"{[e.op for e in report.edits_applied]}, refused {len(report.edits_refused)}, "
+                f"{[e.op for e in report.edits_applied]}, refused edits {len(report.edits_refused)}, "
+                f"refused updates {len(report.update_refusals)}, "
                 f"val {report.score_before} -> {report.score_after}"
                 + (" (rolled back)" if report.rolled_back else "")
             )

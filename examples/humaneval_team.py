@@ -184,7 +184,8 @@ async def main(args: argparse.Namespace) -> None:
             report = await opt.astep()
             line += (
                 f", calls {report.calls}, updated {sorted(report.updated)}, edits "
-                f"{[e.op for e in report.edits_applied]}, val {report.score_before} -> "
+                f"{[e.op for e in report.edits_applied]}, refused edits {len(report.edits_refused)}, "
+                f"refused updates {len(report.update_refusals)}, val {report.score_before} -> "
                 f"{report.score_after}" + (" (rolled back)" if report.rolled_back else "")
             )
         print(f"{line} [{time.perf_counter() - ts:.0f} s]")
