@@ -163,13 +163,7 @@ async def main(args: argparse.Namespace) -> None:
         train_acc, report = await train_step(net, opt, batch)
         line = f"step {step + 1}: train acc {train_acc:.2f}"
         if report is not None:
-            line += (
-                f", calls {report.calls}, updated {sorted(report.updated)}, edits "
-                f"{[e.op for e in report.edits_applied]}, refused edits {len(report.edits_refused)}, "
-                f"refused updates {len(report.update_refusals)}, "
-                f"val {report.score_before} -> {report.score_after}"
-                + (" (rolled back)" if report.rolled_back else "")
-            )
+            line += ", " + report.summary()
         print(f"{line} [{time.perf_counter() - ts:.0f} s]")
     after = await accuracy(net, test)
     total = engine.usage.total

@@ -31,7 +31,6 @@ under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import re
 import sys
@@ -46,7 +45,7 @@ from textgrad_lab.llm import ConfigError, LLMError, get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
 from textgrad_lab.text import TextualPropagator
-from textgrad_lab.train.code_metrics import UnitTests, code_of
+from textgrad_lab.train.code_metrics import UnitTests, code_of, docstring_examples_test
 from textgrad_lab.train.data import DatasetError, Example
 from textgrad_lab.train.loaders import load_humaneval
 
@@ -97,42 +96,12 @@ async def first_solution(problem: Example, engine: Engine) -> str:
     return full_program(str(reply), problem)
 
 
-# Runs the >>> examples of a docstring against the candidate, inside the sandbox; DOC and
-# ENTRY are prepended per problem.
-EXAMPLES_CHECK = """
-import doctest
-
-
-def check(candidate):
-    test = doctest.DocTestParser().get_doctest(DOC, {ENTRY: candidate}, "examples", None, 0)
-    out = []
-    runner = doctest.DocTestRunner(verbose=False)
-    runner.run(test, out=out.append)
-    if runner.failures:
-        raise AssertionError("".join(out)[-1500:])
-"""
-
-
-def docstring(problem: Example) -> str:
-    """The docstring of the problem's function ('' when the prompt does not parse)."""
-    try:
-        tree = ast.parse(problem["prompt"])
-    except SyntaxError:
-        return ""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == problem["entry_point"]:
-            return ast.get_docstring(node) or ""
-    return ""
-
-
 def examples_check(problem: Example) -> dict[str, str] | None:
     """A HumanEval-style record whose ``test`` runs only the docstring's ``>>>``
     examples (None when there are none)."""
-    doc = docstring(problem)
-    if ">>>" not in doc:
-        return None
     entry = problem["entry_point"]
-    return {"test": f"DOC = {doc!r}\nENTRY = {entry!r}\n" + EXAMPLES_CHECK, "entry_point": entry}
+    test = docstring_examples_test(problem["prompt"], entry)
+    return None if test is None else {"test": test, "entry_point": entry}
 
 
 def feedback_op(problem: Example, feedback: str, metric: UnitTests, passes: list[bool]) -> Any:

@@ -14,7 +14,6 @@ them. The learned team is saved as JSON.
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import gzip
 import json
@@ -29,6 +28,7 @@ from textgrad_lab.graphs.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.llm import ConfigError, LLMError, get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.text.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool
+from textgrad_lab.train.code_metrics import docstring_examples_test
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 
@@ -78,36 +78,12 @@ def solution_source(text: str, problem: dict[str, Any]) -> str:
     return problem["prompt"] + code
 
 
-EXAMPLES_CHECK = """
-def check(candidate):
-    import doctest
-    test = doctest.DocTestParser().get_doctest(DOC, {ENTRY: candidate}, "examples", None, 0)
-    lines = []
-    runner = doctest.DocTestRunner(verbose=False)
-    runner.run(test, out=lines.append)
-    if runner.failures:
-        raise AssertionError("".join(lines)[-1200:])
-"""
-
-
-def docstring(problem: dict[str, Any]) -> str:
-    """The docstring of the problem's function (the prompt ends right after it)."""
-    try:
-        tree = ast.parse(problem["prompt"])
-    except SyntaxError:
-        return problem["prompt"]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == problem["entry_point"]:
-            return ast.get_docstring(node) or ""
-    return problem["prompt"]
-
-
 async def run_examples(code_text: str, task: str, problem: Any) -> str:
     """Run the docstring's >>> examples against the code, in the sandbox."""
-    if problem is None or ">>>" not in problem["prompt"]:
+    entry = problem["entry_point"] if problem is not None else ""
+    tests = docstring_examples_test(problem["prompt"], entry) if problem is not None else None
+    if tests is None:
         return "the docstring has no >>> examples to run"
-    entry = problem["entry_point"]
-    tests = f"DOC = {docstring(problem)!r}\nENTRY = {entry!r}\n" + EXAMPLES_CHECK
     result = await arun_tests(solution_source(code_text, problem), tests, entry, timeout_s=10)
     return "all docstring examples pass" if result.passed else result.feedback
 
@@ -183,12 +159,7 @@ async def main(args: argparse.Namespace) -> None:
                 out, seed={"text": feedback, "score": score}, propagator=opt.make_propagator()
             )
             report = await opt.astep()
-            line += (
-                f", calls {report.calls}, updated {sorted(report.updated)}, edits "
-                f"{[e.op for e in report.edits_applied]}, refused edits {len(report.edits_refused)}, "
-                f"refused updates {len(report.update_refusals)}, val {report.score_before} -> "
-                f"{report.score_after}" + (" (rolled back)" if report.rolled_back else "")
-            )
+            line += ", " + report.summary()
         print(f"{line} [{time.perf_counter() - ts:.0f} s]")
     total = engine.usage.total
     print(f"pass@1 after: {await passed(net, test):.3f}; team {net}")

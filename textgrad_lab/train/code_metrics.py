@@ -6,6 +6,7 @@ limited process); the feedback is the sandbox's account of what failed and where
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -59,3 +60,44 @@ class UnitTests:
         except ValueError as exc:
             raise ValueError(f"metric 'unit_tests' on example {example.id!r}: {exc}") from None
         return MetricResult(score=score, feedback=feedback)
+
+
+# Runs the >>> examples of a docstring against the candidate inside the sandbox; DOC and
+# ENTRY are set in front of it per problem.
+_EXAMPLES_CHECK = """
+import doctest
+
+
+def check(candidate):
+    test = doctest.DocTestParser().get_doctest(DOC, {ENTRY: candidate}, "examples", None, 0)
+    out = []
+    runner = doctest.DocTestRunner(verbose=False)
+    runner.run(test, out=out.append)
+    if runner.failures:
+        raise AssertionError("".join(out)[-1500:])
+"""
+
+
+def docstring_of(prompt: str, entry_point: str) -> str:
+    """The docstring of ``entry_point`` in a HumanEval prompt ('' when it does not parse)."""
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == entry_point:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def docstring_examples_test(prompt: str, entry_point: str) -> str | None:
+    """HumanEval-style ``test`` code that runs only the ``>>>`` examples of the
+    function's docstring, or None when it has none.
+
+    The examples are public, unlike the hidden tests, so feedback built from them can
+    be shown to an optimizer without leaking the evaluation.
+    """
+    doc = docstring_of(prompt, entry_point)
+    if ">>>" not in doc:
+        return None
+    return f"DOC = {doc!r}\nENTRY = {entry_point!r}\n" + _EXAMPLES_CHECK

@@ -91,6 +91,16 @@ class ANNStepReport(BaseModel):
     calls: int = 0
     wall_s: float = 0.0
 
+    def summary(self) -> str:
+        """One line for progress output: calls, what changed, what was refused."""
+        line = (
+            f"calls {self.calls}, updated {sorted(self.updated)}, edits "
+            f"{[e.op for e in self.edits_applied]}, refused edits {len(self.edits_refused)}, "
+            f"refused updates {len(self.update_refusals)}, "
+            f"val {self.score_before} -> {self.score_after}"
+        )
+        return line + (" (rolled back)" if self.rolled_back else "")
+
 
 class AgentNetworkOptimizer(Optimizer):
     def __init__(
