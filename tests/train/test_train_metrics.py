@@ -160,3 +160,19 @@ async def test_unit_tests_metric_runs_humaneval_tests_in_the_sandbox() -> None:
     assert "evaluated to False" in bad.feedback
     with pytest.raises(ValueError, match="lacks test, entry_point"):
         await metric("def f(): pass", ex("x"))
+
+
+async def test_docstring_examples_test_runs_only_the_public_examples() -> None:
+    from textgrad_lab.graphs.sandbox import aunit_test_feedback
+    from textgrad_lab.train.code_metrics import docstring_examples_test
+
+    prompt = 'def double(x):\n    """Twice x.\n    >>> double(2)\n    4\n    """\n'
+    test = docstring_examples_test(prompt, "double")
+    assert test is not None and "double(2)" in test
+    problem = {"test": test, "entry_point": "double"}
+    right, _ = await aunit_test_feedback(prompt + "    return 2 * x\n", problem)
+    wrong, feedback = await aunit_test_feedback(prompt + "    return x + 1\n", problem)
+    assert (right, wrong) == (1.0, 0.0)
+    assert "Expected:" in feedback and "4" in feedback
+    assert docstring_examples_test('def f():\n    """No examples."""\n', "f") is None
+    assert docstring_examples_test("def broken(:\n", "broken") is None
