@@ -95,6 +95,8 @@ def test_report_and_eval_errors(tmp_path: Path) -> None:
     flow = write_workflow(tmp_path, body=NUMERIC_WORKFLOW)
     res = run("eval", flow, "--params", tmp_path)
     assert res.exit_code == 2 and "no checkpoint" in res.stderr
+    res = run("eval", flow, "--ray-address", "auto")
+    assert res.exit_code == 2 and "--executor ray" in res.stderr
     res = run("eval", flow, "--split", "dev")
     assert res.exit_code == 2 and "unknown split" in res.stderr
 
@@ -153,3 +155,7 @@ def test_ray_executor_gives_the_same_run_as_local(tmp_path: Path) -> None:
     assert [h["example_ids"] for h in _history(remote)] == [
         h["example_ids"] for h in _history(local)
     ]
+    on_ray = run("eval", flow, "--params", local, "--split", "all", "--executor", "ray")
+    at_home = run("eval", flow, "--params", local, "--split", "all")
+    assert on_ray.exit_code == 0, on_ray.output
+    assert on_ray.stdout.split("; ")[0] == at_home.stdout.split("; ")[0]  # same mean over n

@@ -12,7 +12,7 @@ import typer
 from textgrad_lab.cli._common import handle_errors, stdout, usage_error
 from textgrad_lab.cli.options import parse_split, resolve
 from textgrad_lab.cli.session import load_run_parameters, open_workflow, splits_of
-from textgrad_lab.cli.training import Engines, bind_engine
+from textgrad_lab.cli.training import Engines, bind_engine, close_executor, make_executor
 
 SPLITS = ("train", "val", "test", "all")
 
@@ -47,6 +47,12 @@ def evaluate(
     concurrency: Annotated[int | None, typer.Option(help="Samples in flight at once [8].")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N examples.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the per-sample results (JSON).")] = None,
+    executor: Annotated[
+        str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
+    ] = None,
 ) -> None:
     """Score the workflow with trained parameters (from --params RUN_DIR) on a split.
 
@@ -55,6 +61,8 @@ def evaluate(
       textgrad-lab eval examples/object_counting.py --params runs/oc-1 --split test
 
       textgrad-lab eval my_flow.py --split all --model mock --out scores.json
+
+      textgrad-lab eval my_flow.py --split all --executor ray --concurrency 32
     """
     if split not in SPLITS:
         raise usage_error(f"unknown split {split!r}", f"use one of {', '.join(SPLITS)}")
@@ -67,6 +75,8 @@ def evaluate(
         "model": model,
         "api_base": api_base,
         "concurrency": concurrency,
+        "executor": executor,
+        "ray_address": ray_address,
     }
     opts = resolve(cli, workflow_defaults={**wf.defaults, **_run_options(params)})
     if split == "all":
@@ -82,7 +92,6 @@ def evaluate(
     engines = Engines(wf, opts)
 
     from textgrad_lab.train.evaluation import evaluate_samples
-    from textgrad_lab.train.executor import LocalExecutor
     from textgrad_lab.train.meter import UsageMeter
     from textgrad_lab.train.sample import SampleWork
 
@@ -92,16 +101,16 @@ def evaluate(
         params=wf.parameters,
     )
     console = stdout()
-    with console.status(f"scoring {len(examples)} {split} examples"):
-        result = asyncio.run(
-            evaluate_samples(
-                LocalExecutor(opts.concurrency),
-                work,
-                examples,
-                split=split,
-                meter=UsageMeter([engines.usage]),
+    runner = make_executor(opts)
+    try:
+        with console.status(f"scoring {len(examples)} {split} examples"):
+            result = asyncio.run(
+                evaluate_samples(
+                    runner, work, examples, split=split, meter=UsageMeter([engines.usage])
+                )
             )
-        )
+    finally:
+        close_executor(runner)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")

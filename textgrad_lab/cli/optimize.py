@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import math
 import time
@@ -15,7 +13,13 @@ import typer
 from textgrad_lab.cli._common import EXIT_FAILED, CliError, handle_errors, stdout, usage_error
 from textgrad_lab.cli.options import RunOptions, parse_split, resolve
 from textgrad_lab.cli.session import open_workflow, save_final_graph, splits_of
-from textgrad_lab.cli.training import Engines, bind_engine, make_executor, make_optimizer
+from textgrad_lab.cli.training import (
+    Engines,
+    bind_engine,
+    close_executor,
+    make_executor,
+    make_optimizer,
+)
 
 CLI_FILE = "cli.json"  # the options a run was started with, beside its checkpoint
 
@@ -221,13 +225,7 @@ def optimize(
         console.print(f"report: {report}")
 
     finally:
-        _close(executor_obj)
-
-
-def _close(executor: Any) -> None:
-    """Release the executor's workers (a Ray executor shuts down the Ray it started)."""
-    with contextlib.suppress(Exception):
-        asyncio.run(executor.aclose())
+        close_executor(executor_obj)
 
 
 def _summary(console: Any, result: Any, engines: Engines) -> None:

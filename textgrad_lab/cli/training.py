@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -115,25 +118,24 @@ def make_optimizer(workflow: Workflow, name: str, engine: Any) -> Any:
 
 
 def make_executor(opts: RunOptions) -> Any:
+    """The executor the options name: local asyncio, or Ray (the ``ray`` extra)."""
     if opts.executor == "ray":
-        try:
-            module = importlib.import_module("textgrad_lab.train.ray_executor")
-            cls = module.RayExecutor
-        except (ImportError, AttributeError):
+        if importlib.util.find_spec("ray") is None:
             raise CliError(
-                "--executor ray is not available yet in this installation "
-                "(textgrad_lab.train.ray_executor.RayExecutor is missing)",
-                "use --executor local",
-            ) from None
-        kwargs: dict[str, Any] = {}
-        params = inspect.signature(cls).parameters
-        if "address" in params:
-            kwargs["address"] = opts.ray_address
-        if "concurrency" in params:
-            kwargs["concurrency"] = opts.concurrency
-        return cls(**kwargs)
+                "--executor ray needs the ray package, which is not installed",
+                "pip install 'textgrad-lab[ray]', or use --executor local",
+            )
+        from textgrad_lab.train.ray_executor import RayExecutor
+
+        return RayExecutor(address=opts.ray_address, concurrency=opts.concurrency)
     if opts.ray_address:
         raise usage_error("--ray-address needs --executor ray")
     from textgrad_lab.train.executor import LocalExecutor
 
     return LocalExecutor(concurrency=opts.concurrency)
+
+
+def close_executor(executor: Any) -> None:
+    """Release the executor's workers (a Ray executor shuts down the Ray it started)."""
+    with contextlib.suppress(Exception):
+        asyncio.run(executor.aclose())

@@ -6,7 +6,7 @@
 - :mod:`~textgrad_lab.train.metrics`, :mod:`~textgrad_lab.train.judge`: scores with
   critiques (exact match, numeric, contains, an LLM judge) and ``get_metric(name)``.
 - :mod:`~textgrad_lab.train.sample`, :mod:`~textgrad_lab.train.executor`: the
-  per-sample unit of work and where it runs (``LocalExecutor``; a Ray one plugs in).
+  per-sample unit of work and where it runs (``LocalExecutor``, or ``RayExecutor`` with the ``ray`` extra).
 - :mod:`~textgrad_lab.train.trainer`: the ``Trainer``;
   :mod:`~textgrad_lab.train.checkpoint` documents the run directory layout.
 
@@ -47,6 +47,7 @@ _EXPORTS = {
     "SampleError": "sample",
     "Executor": "executor",
     "LocalExecutor": "executor",
+    "RayExecutor": "ray_executor",
     "EvalResult": "evaluation",
     "StepRecord": "history",
     "Callback": "callbacks",
