@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from textgrad_lab.graphs.errors import GraphError
 from textgrad_lab.graphs.kinds import Kind
 from textgrad_lab.graphs.node import ErrorInfo, Node
 from textgrad_lab.graphs.parameter import Parameter
+from textgrad_lab.sync import run_sync
 
 if TYPE_CHECKING:
     from textgrad_lab.graphs.backward import Propagator
@@ -174,17 +174,12 @@ class Graph:
         prop = propagator if propagator is not None else VJPPropagator()
         if not prop.is_async:
             return run_backward_sync(self, output, seed, prop, depth=depth, params=params)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(
-                run_backward(
-                    self, output, seed, prop, depth=depth, params=params, concurrency=concurrency
-                )
-            )
-        raise RuntimeError(
-            "Graph.backward was called inside a running event loop with an async "
-            "propagator; use `await graph.abackward(...)` instead"
+        return run_sync(
+            run_backward(
+                self, output, seed, prop, depth=depth, params=params, concurrency=concurrency
+            ),
+            what="Graph.backward with an async propagator",
+            instead="await graph.abackward(...)",
         )
 
     async def abackward(

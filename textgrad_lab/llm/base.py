@@ -9,7 +9,6 @@ exercises exactly the path real engines take.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -30,6 +29,7 @@ from textgrad_lab.llm.retry import RetryMiddleware, RetryPolicy, Sleep
 from textgrad_lab.llm.structured import StructuredMiddleware
 from textgrad_lab.llm.types import Completion, EngineSpec, Message, Request
 from textgrad_lab.llm.usage import Budget, UsageTracker
+from textgrad_lab.sync import run_sync
 
 # Options of `acomplete(**kw)` that are not sampling options.
 _CALL_SWITCHES = {"cache"}
@@ -188,13 +188,11 @@ class Engine(ABC):
 
     def complete(self, messages: list[Message], **kw: Any) -> Completion:
         """Synchronous `acomplete`, for scripts and notebooks without a running loop."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.acomplete(messages, **kw))
-        raise SyncInAsyncError(
-            "Engine.complete() was called inside a running event loop; "
-            "use `await engine.acomplete(...)` there instead"
+        return run_sync(
+            self.acomplete(messages, **kw),
+            what="Engine.complete()",
+            instead="await engine.acomplete(...)",
+            error=SyncInAsyncError,
         )
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, a no-op by default

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Iterable
 from typing import Any
 
 from textgrad_lab.graphs.parameter import Parameter
+from textgrad_lab.sync import run_sync
 
 ParamsArg = Iterable[Parameter] | Iterable[dict[str, Any]]
 
@@ -57,12 +57,8 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> Any:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.astep())
-        raise RuntimeError(
-            f"{type(self).__name__}.step() inside a running event loop: use `await opt.astep()`"
+        return run_sync(
+            self.astep(), what=f"{type(self).__name__}.step()", instead="await opt.astep()"
         )
 
     async def astep(self) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from textgrad_lab.graphs import Node, Parameter, Propagator
 from textgrad_lab.llm.base import Engine
+from textgrad_lab.sync import run_sync
 from textgrad_lab.text.textual import TextualPropagator
 from textgrad_lab.text.trace import TracePropagator
 
@@ -67,20 +67,16 @@ def backward(
     concurrency: int = 16,
 ) -> dict[str, Any]:
     """The synchronous :func:`abackward` (for scripts without a running event loop)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(
-            abackward(
-                node,
-                feedback,
-                engine=engine,
-                mode=mode,
-                depth=depth,
-                params=params,
-                concurrency=concurrency,
-            )
-        )
-    raise RuntimeError(
-        "tl.text.backward inside a running event loop: use `await tl.text.abackward(...)`"
+    return run_sync(
+        abackward(
+            node,
+            feedback,
+            engine=engine,
+            mode=mode,
+            depth=depth,
+            params=params,
+            concurrency=concurrency,
+        ),
+        what="tl.text.backward",
+        instead="await tl.text.abackward(...)",
     )

@@ -28,7 +28,6 @@ See :mod:`textgrad_lab.train.checkpoint` for the run directory layout.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import random
@@ -43,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from textgrad_lab.graphs import Parameter, Propagator, VJPPropagator
 from textgrad_lab.llm.errors import BudgetExceeded
 from textgrad_lab.llm.usage import UsageTotals, UsageTracker, usage_scope
+from textgrad_lab.sync import run_sync
 from textgrad_lab.train.callbacks import Callback, CallbackList
 from textgrad_lab.train.checkpoint import (
     Checkpoint,
@@ -251,7 +251,11 @@ class Trainer:
         save: bool = True,
     ) -> EvalResult:
         """Synchronous :meth:`aevaluate`."""
-        return _run(self.aevaluate(data, split=split, concurrency=concurrency, save=save))
+        return run_sync(
+            self.aevaluate(data, split=split, concurrency=concurrency, save=save),
+            what="Trainer.evaluate()",
+            instead="await trainer.aevaluate(...)",
+        )
 
     # -- checkpoints -------------------------------------------------------------------
     def _save(self) -> None:
@@ -442,7 +446,9 @@ class Trainer:
 
     def fit(self, *, resume: bool = False) -> TrainResult:
         """Synchronous :meth:`afit` (not from inside a running event loop)."""
-        return _run(self.afit(resume=resume))
+        return run_sync(
+            self.afit(resume=resume), what="Trainer.fit()", instead="await trainer.afit(...)"
+        )
 
     def result(self) -> TrainResult:
         s = self.state
@@ -459,14 +465,3 @@ class Trainer:
             usage=s.usage,
             run_dir=str(self.run.path) if self.run is not None else None,
         )
-
-
-def _run(coro: Any) -> Any:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    coro.close()
-    raise RuntimeError(
-        "called from inside a running event loop: use the async method (afit, aevaluate)"
-    )
