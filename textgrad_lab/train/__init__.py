@@ -60,7 +60,7 @@ _EXPORTS = {
     "Workflow": "workflow",
     "WorkflowError": "workflow",
     "load_workflow": "workflow",
-    "TrainResult": "trainer",
+    "TrainResult": "history",
 }
 
 __all__ = sorted(_EXPORTS)

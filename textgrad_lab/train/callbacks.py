@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from textgrad_lab.train.data import Example
     from textgrad_lab.train.evaluation import EvalResult
-    from textgrad_lab.train.history import StepRecord
+    from textgrad_lab.train.history import StepRecord, TrainResult
     from textgrad_lab.train.sample import SampleResult
-    from textgrad_lab.train.trainer import Trainer, TrainResult
+    from textgrad_lab.train.trainer import Trainer
 
 
 class Callback:

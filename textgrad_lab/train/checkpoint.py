@@ -139,6 +139,17 @@ class RunDir:
     def step_file(self, step: int) -> Path:
         return self.path / "steps" / f"step-{step:06d}.json"
 
+    def write_step(self, step: int, samples: list[Any], record: StepRecord) -> None:
+        """The step's own file: every sample's result, the optimizer's report, the
+        decision (secrets scrubbed)."""
+        content = {
+            "step": step,
+            "samples": [r.record() for r in samples],
+            "optimizer_report": record.optimizer_report,
+            "decision": record.decision,
+        }
+        write_json(self.step_file(step), scrub(content))
+
     def eval_file(self, split: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in split)
         return self.path / "eval" / f"{safe}.json"

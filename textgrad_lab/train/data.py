@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -352,3 +353,10 @@ def _make_example(
     else:
         ex_id = f"{name}/{index}"
     return Example(id=ex_id, input=value, target=target, fields=dict(row))
+
+
+def ids_digest(data: Dataset | None) -> str:
+    """A short fingerprint of the example ids, in order (to tell a changed dataset)."""
+    if data is None:
+        return ""
+    return hashlib.sha256("\n".join(e.id for e in data).encode()).hexdigest()[:16]

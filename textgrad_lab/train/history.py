@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from textgrad_lab.llm.usage import UsageTotals
 
@@ -58,6 +59,41 @@ class StepRecord(BaseModel):
     @property
     def cost_usd(self) -> float:
         return self.usage.cost_usd
+
+
+class TrainResult(BaseModel):
+    """How a ``fit`` ended. ``params`` are the parameter values now in place."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    status: RunStatus
+    message: str = ""
+    steps: int
+    initial_val_score: float | None = None
+    val_score: float | None = None
+    best_score: float | None = None
+    best_step: int = 0
+    params: dict[str, Any] = Field(default_factory=dict)
+    history: list[StepRecord] = Field(default_factory=list)
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+    run_dir: str | None = None
+
+    @classmethod
+    def of_run(cls, state: Any, params: list[Any], run_dir: str | None) -> TrainResult:
+        """The result as the run state ``state`` (a ``RunState``) has it now."""
+        return cls(
+            status=state.status,
+            message=state.message,
+            steps=state.step,
+            initial_val_score=state.initial_val_score,
+            val_score=state.val_score,
+            best_score=state.best_score,
+            best_step=state.best_step,
+            params={p.name: copy.deepcopy(p.value) for p in params},
+            history=list(state.history),
+            usage=state.usage,
+            run_dir=run_dir,
+        )
 
 
 def add_usage(a: UsageTotals, b: UsageTotals) -> UsageTotals:

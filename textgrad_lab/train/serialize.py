@@ -130,3 +130,15 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def jsonable(report: Any) -> Any:
+    """A report as JSON data: pydantic models dumped, known values encoded, else repr."""
+    if report is None:
+        return None
+    if hasattr(report, "model_dump"):
+        return report.model_dump(mode="json")
+    try:
+        return encode(report)
+    except TypeError:
+        return repr(report)

@@ -29,7 +29,6 @@ See :mod:`textgrad_lab.train.checkpoint` for the run directory layout.
 from __future__ import annotations
 
 import copy
-import hashlib
 import random
 import time
 from collections.abc import Sequence
@@ -37,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from textgrad_lab.graphs import Parameter, Propagator, VJPPropagator
 from textgrad_lab.llm.errors import BudgetExceeded
@@ -54,52 +52,24 @@ from textgrad_lab.train.checkpoint import (
     save_checkpoint,
     write_json,
 )
-from textgrad_lab.train.data import Dataset, Example, as_dataset
+from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
 from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, mean, remote_usage
 from textgrad_lab.train.executor import Executor, LocalExecutor
-from textgrad_lab.train.history import RunStatus, StepRecord, add_usage, param_diff, values_equal
+from textgrad_lab.train.history import (
+    RunStatus,
+    StepRecord,
+    TrainResult,
+    add_usage,
+    param_diff,
+    values_equal,
+)
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.resume import apply, check_compatible, snapshot
 from textgrad_lab.train.sample import SampleWork, SeedMode, Workflow, fatal_cause
 from textgrad_lab.train.schedule import gate, merge_grads, next_batch, stop_reason, track_best
-from textgrad_lab.train.serialize import encode, scrub
+from textgrad_lab.train.serialize import jsonable, scrub
 from textgrad_lab.train.splits import epoch_order
-
-
-class TrainResult(BaseModel):
-    """How a ``fit`` ended. ``params`` are the parameter values now in place."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    status: RunStatus
-    message: str = ""
-    steps: int
-    initial_val_score: float | None = None
-    val_score: float | None = None
-    best_score: float | None = None
-    best_step: int = 0
-    params: dict[str, Any] = Field(default_factory=dict)
-    history: list[StepRecord] = Field(default_factory=list)
-    usage: UsageTotals = Field(default_factory=UsageTotals)
-    run_dir: str | None = None
-
-
-def _ids_digest(data: Dataset | None) -> str:
-    if data is None:
-        return ""
-    return hashlib.sha256("\n".join(e.id for e in data).encode()).hexdigest()[:16]
-
-
-def _jsonable(report: Any) -> Any:
-    if report is None:
-        return None
-    if hasattr(report, "model_dump"):
-        return report.model_dump(mode="json")
-    try:
-        return encode(report)
-    except TypeError:
-        return repr(report)
 
 
 class Trainer:
@@ -184,7 +154,7 @@ class Trainer:
         # randomness should draw from ``rng`` or ``np_rng`` so that a resumed run repeats it.
         self.rng = random.Random(self.config.seed)
         self.np_rng = np.random.default_rng(self.config.seed)
-        self.state = RunState(train_ids=_ids_digest(self.train), val_ids=_ids_digest(self.val))
+        self.state = RunState(train_ids=ids_digest(self.train), val_ids=ids_digest(self.val))
         self._last: Checkpoint | None = None
 
     # -- per-sample work ---------------------------------------------------------------
@@ -360,7 +330,7 @@ class Trainer:
             decision=decision,
             changed=[p.name for p in changed],
             diff=diff,
-            optimizer_report=scrub(_jsonable(report)),
+            optimizer_report=scrub(jsonable(report)),
             errors=sum(1 for r in results if r.error),
             usage=usage,
             wall_s=time.perf_counter() - t0,
@@ -370,13 +340,7 @@ class Trainer:
         s.step = k
         s.position.batch += 1
         if self.run is not None:
-            step_file = {
-                "step": k,
-                "samples": [r.record() for r in results],
-                "optimizer_report": record.optimizer_report,
-                "decision": decision,
-            }
-            write_json(self.run.step_file(k), scrub(step_file))
+            self.run.write_step(k, results, record)
         return record
 
     def _start(self, resume: bool) -> None:
@@ -451,17 +415,6 @@ class Trainer:
         )
 
     def result(self) -> TrainResult:
-        s = self.state
-        return TrainResult(
-            status=s.status,
-            message=s.message,
-            steps=s.step,
-            initial_val_score=s.initial_val_score,
-            val_score=s.val_score,
-            best_score=s.best_score,
-            best_step=s.best_step,
-            params={p.name: copy.deepcopy(p.value) for p in self.params},
-            history=list(s.history),
-            usage=s.usage,
-            run_dir=str(self.run.path) if self.run is not None else None,
+        return TrainResult.of_run(
+            self.state, self.params, str(self.run.path) if self.run is not None else None
         )
