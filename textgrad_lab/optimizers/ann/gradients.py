@@ -72,16 +72,16 @@ def blend_block(
 
 def blended_summary(global_text: str, local_text: str, beta: float) -> str:
     """What momentum remembers of one step: both sources with their weights."""
-    parts = [f"global ({beta:.2f}): {shorten(global_text, 400)}"]
+    parts = [f"global ({beta:.2f}): {shorten(global_text, 100)}"]
     if local_text.strip():
-        parts.append(f"local ({1 - beta:.2f}): {shorten(local_text, 400)}")
+        parts.append(f"local ({1 - beta:.2f}): {shorten(local_text, 100)}")
     return " | ".join(parts)
 
 
 _SHOWN_OPS = ("agent[", "tool[", "decompose", "route", *AGGREGATIONS)
 
 
-def render_trajectory(traj: Trajectory, limit: int = 400) -> str:
+def render_trajectory(traj: Trajectory, budget: int = 100) -> str:
     """Who said what in one run, in the order it happened, then the feedback."""
     lines = []
     task = None
@@ -90,8 +90,8 @@ def render_trajectory(traj: Trajectory, limit: int = 400) -> str:
         if task is None and name.startswith("agent["):
             task = node.inputs.get("task")
         if name.startswith(_SHOWN_OPS):
-            lines.append(f"{name}: {shorten(node.value, limit)}")
-    head = f"Task: {shorten(task, limit)}\n" if task is not None else ""
+            lines.append(f"{name}: {shorten(node.value, budget)}")
+    head = f"Task: {shorten(task, budget)}\n" if task is not None else ""
     score = f" (score {traj.score})" if traj.score is not None else ""
     return f"{head}" + "\n".join(lines) + f"\nFeedback{score}: {traj.feedback}"
 

@@ -13,8 +13,8 @@ from textgrad_lab.text.agents.prompts import (
     ROUTE_SYSTEM,
     ROUTE_USER,
 )
+from textgrad_lab.text.shorten import shorten
 from textgrad_lab.text.symbolic.ask import ask
-from textgrad_lab.text.symbolic.shorten import shorten
 
 DEFAULT_PLANNER = (
     "You split a task into consecutive subtasks, one for each team, so that together "
@@ -58,7 +58,7 @@ def route_op(engine: Any) -> Op:
     async def route(subtask: str, input: str, candidates: list[str], default: str) -> str:
         """A reply naming no offered candidate keeps the layer's default aggregation."""
         listed = "\n".join(f"- {c}: {AGGREGATION_DOCS.get(c, c)}" for c in candidates)
-        user = ROUTE_USER.format(subtask=subtask, input=shorten(input, 1000), candidates=listed)
+        user = ROUTE_USER.format(subtask=subtask, input=shorten(input, 250), candidates=listed)
         reply = await ask(engine, ROUTE_SYSTEM, user, RouteChoice)
         choice = reply.aggregation.strip().lower() if reply is not None else ""
         return choice if choice in candidates else default

@@ -1,5 +1,6 @@
 """Agent symbolic learning: pipelines of prompt and tool nodes, language loss and gradients."""
 
+from textgrad_lab.text.shorten import shorten
 from textgrad_lab.text.symbolic.ask import ask, ask_text
 from textgrad_lab.text.symbolic.edits import PipelineEdit, check_pipeline_edit, try_pipeline_edit
 from textgrad_lab.text.symbolic.loss import LanguageLoss, LossResult
@@ -20,7 +21,6 @@ from textgrad_lab.text.symbolic.propagator import (
     feedback_text,
     join_feedback,
 )
-from textgrad_lab.text.symbolic.shorten import shorten
 from textgrad_lab.text.symbolic.trajectory import StepRecord, render_steps, steps_of
 
 __all__ = [

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Graph, Node, Parameter
+from textgrad_lab.text.shorten import shorten
 from textgrad_lab.text.symbolic.ask import ask
 from textgrad_lab.text.symbolic.prompts import LOSS_SYSTEM, LOSS_USER
-from textgrad_lab.text.symbolic.shorten import shorten
 from textgrad_lab.text.symbolic.trajectory import render_steps, steps_of
 
 DEFAULT_LOSS_INSTRUCTION = "Grade how well the pipeline solved the task."
@@ -48,9 +48,9 @@ class LanguageLoss:
         ref = f"\nReference answer:\n{reference}\n" if reference is not None else ""
         user = LOSS_USER.format(
             instruction=self.instruction.value,
-            task=shorten(task, 2000),
+            task=shorten(task, 500),
             reference=ref + (f"\nSteps of the run:\n{trail}\n" if trail else ""),
-            output=shorten(text, 2000),
+            output=shorten(text, 500),
         )
         result = await ask(self.engine, LOSS_SYSTEM, user, LossResult)
         if result is None:

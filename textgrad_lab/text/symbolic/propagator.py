@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import AsyncPropagator, Graph, Node
+from textgrad_lab.text.shorten import shorten
 from textgrad_lab.text.symbolic.ask import ask, ask_text
 from textgrad_lab.text.symbolic.plain import wants_plain
 from textgrad_lab.text.symbolic.prompts import NODE_FEEDBACK_SYSTEM, NODE_FEEDBACK_USER
-from textgrad_lab.text.symbolic.shorten import shorten
 
 Targets = Sequence[tuple[Node, list[str]]]
 
@@ -91,7 +91,7 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
     """Textual gradients with one structured LLM call per step on a parameter path.
 
     ``passthrough(node)`` names the steps that hand their feedback to every input
-    without a call (deterministic plumbing). ``value_limit`` bounds each value shown.
+    without a call (deterministic plumbing). ``value_budget`` bounds each value shown (tokens).
     """
 
     def __init__(
@@ -99,11 +99,11 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
         engine: Any,
         *,
         passthrough: Callable[[Node], bool] = _never,
-        value_limit: int = 1500,
+        value_budget: int = 375,
     ) -> None:
         self.engine = engine
         self.passthrough = passthrough
-        self.value_limit = value_limit
+        self.value_budget = value_budget
         self.trajectories: list[Trajectory] = []
         self.calls = 0
         self.failed_calls = 0
@@ -131,7 +131,7 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
             description=node.description,
             role_line=f"Role of its output: {node.role}" if node.role else "",
             inputs=self._render_inputs(node, targets),
-            output=shorten(node.value, self.value_limit),
+            output=shorten(node.value, self.value_budget),
             feedback=grad,
             slots=", ".join(repr(s) for s in slots),
         )
@@ -184,12 +184,12 @@ class NodeFeedbackPropagator(AsyncPropagator[str]):
         for parent, labels in targets:
             asked.update(label.split("[", 1)[0] for label in labels)
             what = f" ({parent.description})" if parent.description else ""
-            value = shorten(parent.value, self.value_limit)
+            value = shorten(parent.value, self.value_budget)
             lines.append(f"[{', '.join(labels)}]{what}:\n{value}")
         for label, value in node.inputs.items():
             if label not in asked:
                 lines.append(
-                    f"[{label}] (given, not asked about):\n{shorten(value, self.value_limit)}"
+                    f"[{label}] (given, not asked about):\n{shorten(value, self.value_budget)}"
                 )
         return "\n".join(lines)
 

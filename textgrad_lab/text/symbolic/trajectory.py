@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from textgrad_lab.graphs import Graph
-from textgrad_lab.text.symbolic.shorten import shorten
+from textgrad_lab.text.shorten import shorten
 
 
 class StepRecord(BaseModel):
@@ -17,7 +17,7 @@ class StepRecord(BaseModel):
     error: bool = False
 
 
-def steps_of(graph: Graph, limit: int = 600) -> list[StepRecord]:
+def steps_of(graph: Graph, budget: int = 150) -> list[StepRecord]:
     """The prompt and tool steps of a traced run, in the order they ran."""
     steps = []
     for node in sorted(graph.nodes(), key=lambda n: n.id):
@@ -25,13 +25,13 @@ def steps_of(graph: Graph, limit: int = 600) -> list[StepRecord]:
         if not name.startswith(("step[", "tool[")):
             continue
         shown = {
-            k: shorten(v, limit)
+            k: shorten(v, budget)
             for k, v in node.inputs.items()
             if k not in ("template", "code", "description")
         }
         steps.append(
             StepRecord(
-                step=name, inputs=shown, output=shorten(node.value, limit), error=node.is_error
+                step=name, inputs=shown, output=shorten(node.value, budget), error=node.is_error
             )
         )
     return steps
