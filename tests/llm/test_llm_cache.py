@@ -188,3 +188,30 @@ def test_unreadable_cache_does_not_fail_the_call(tmp_path: Path) -> None:
     engine = MockEngine(["ok", "again"], cache=True, cache_dir=str(blocker / "sub"))
     assert engine.complete(MSG).text == "ok"
     assert engine.complete(MSG).text == "again"  # uncached, and no error
+
+
+async def test_identical_requests_in_flight_make_one_call(tmp_path: Path) -> None:
+    import asyncio
+
+    engine = cached_mock(tmp_path, lambda m, rm: m[-1]["content"].upper(), latency=0.05)
+    prompts = [[{"role": "user", "content": f"q{i % 3}"}] for i in range(12)]
+    replies = await asyncio.gather(*(engine.acomplete(p) for p in prompts))
+    assert [c.text for c in replies] == [f"Q{i % 3}" for i in range(12)]
+    assert len(engine.calls) == 3  # one model call per distinct prompt
+    assert sum(not c.cached for c in replies) == 3
+    total = engine.usage.total
+    assert (total.calls, total.provider_calls, total.cache_hits) == (12, 3, 9)
+
+
+async def test_waiters_call_the_model_themselves_when_the_first_call_fails(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    engine = cached_mock(tmp_path, ["not json", "nope", "bad", '{"name": "teal"}'], latency=0.05)
+    first, second = await asyncio.gather(
+        engine.acomplete(MSG, response_model=Colour), engine.acomplete(MSG, response_model=Colour)
+    )
+    assert not first.ok  # three replies that do not parse: nothing to share
+    assert second.ok and not second.cached and second.parsed == Colour(name="teal")
+    assert len(engine.calls) == 4

@@ -14,6 +14,7 @@ full, locked too long) is logged and the call goes on uncached.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -152,7 +153,12 @@ def _restore(entry: dict[str, Any], req: Request) -> Completion | None:
 
 
 class CacheMiddleware:
-    """Serves repeated requests from a `ResponseCache`; stores only ok replies."""
+    """Serves repeated requests from a `ResponseCache`; stores only ok replies.
+
+    Identical requests that arrive while the first is still in flight wait for its reply
+    instead of calling the model again (a minibatch often repeats a prompt), and are
+    answered as cache hits; if that first call fails, each waiter makes its own.
+    """
 
     def __init__(
         self, store: ResponseCache, identity: dict[str, Any], enabled: bool = True
@@ -160,6 +166,8 @@ class CacheMiddleware:
         self.store = store
         self.identity = identity
         self.enabled = enabled
+        # Futures belong to one event loop; a sync wrapper may run each call in a new one.
+        self._inflight: dict[tuple[int, str], asyncio.Future[Completion]] = {}
 
     async def __call__(self, req: Request, call_next: Handler) -> Completion:
         if not (self.enabled if req.cache is None else req.cache):
@@ -170,7 +178,37 @@ class CacheMiddleware:
             hit = _restore(entry, req)
             if hit is not None:
                 return hit
-        c = await call_next(req)
+        slot = (id(asyncio.get_running_loop()), key)
+        leader = self._inflight.get(slot)
+        if leader is not None:
+            try:
+                first: Completion | None = await asyncio.shield(leader)
+            except asyncio.CancelledError:
+                if not leader.cancelled():
+                    raise  # this waiter itself was cancelled
+                first = None
+            except Exception:
+                first = None
+            if first is not None and first.ok:
+                shared = _restore(_entry(first), req)
+                if shared is not None:
+                    return shared
+            return await call_next(req)
+        future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
+        self._inflight[slot] = future
+        try:
+            c = await call_next(req)
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # waiters may be none: do not warn about a lost error
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        else:
+            future.set_result(c)
+        finally:
+            del self._inflight[slot]
         if c.ok:
             self.store.set(key, _entry(c))
         return c
