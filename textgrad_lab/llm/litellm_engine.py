@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +25,11 @@ _PLACEHOLDER_KEY = "no-key-required"
 
 def import_litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # litellm's own TypedDicts make pydantic warn when it first builds their schemas,
+    # on import and on the first calls; nothing a user of this package can act on.
+    warnings.filterwarnings(
+        "ignore", message=r"Items? .* TypedDict class .*ReadOnly", category=UserWarning
+    )
     import litellm
 
     # Without this litellm prints a provider list to stdout on every lookup failure.
