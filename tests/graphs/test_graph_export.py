@@ -233,3 +233,12 @@ def test_mermaid_edge_labels_cannot_end_early() -> None:
         y = keyed({"a|b": tl.Parameter("v", name="v")})
     text = g.to_mermaid()
     assert "-->|table['a#124;b']| n" + str(y.id) in text
+
+
+def test_loading_text_that_is_no_graph_record_says_where(tmp_path: Path) -> None:
+    bad = tmp_path / "g.json"
+    bad.write_text('{"nodes": 3, "edges": []}')
+    with pytest.raises(tl.GraphError, match=r"graph file .*g\.json is not a graph record.*nodes"):
+        tl.Graph.from_json(bad)
+    with pytest.raises(tl.GraphError, match=r"graph JSON is not a graph record.*Invalid JSON"):
+        tl.Graph.from_json("{not json")

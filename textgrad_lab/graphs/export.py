@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from textgrad_lab.graphs.errors import GraphError
 from textgrad_lab.graphs.graph import Graph
@@ -116,7 +116,19 @@ def load_graph_json(text_or_path: str | Path) -> Graph:
         if not path.exists():
             raise FileNotFoundError(f"graph file {path} does not exist; check the path")
         text = path.read_text()
-    return record_to_graph(GraphRecord.model_validate_json(text))
+        where = f"graph file {path}"
+    else:
+        where = "graph JSON"
+    try:
+        record = GraphRecord.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(part) for part in first["loc"]) or "the top level"
+        raise GraphError(
+            f"{where} is not a graph record ({exc.error_count()} problem(s); first at {at}: "
+            f"{first['msg']}); write graphs with Graph.to_json() and load that text or file"
+        ) from None
+    return record_to_graph(record)
 
 
 def record_to_graph(record: GraphRecord) -> Graph:
