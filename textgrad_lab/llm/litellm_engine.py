@@ -7,6 +7,7 @@ to download its price table first (and waits through retries offline).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import warnings
@@ -146,7 +147,10 @@ class LiteLLMEngine(Engine):
         if req.json_schema is not None and self.native_schema and req.response_model is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": req.response_model.__name__, "schema": req.json_schema},
+                "json_schema": {
+                    "name": req.response_model.__name__,
+                    "schema": copy.deepcopy(req.json_schema),
+                },
             }
         kwargs.update(req.extra)
         address = self.api_base or f"the {self.provider} API"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import copy
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -184,7 +185,9 @@ class LocalEngine(Engine):
             "repeat_penalty": 1.0 if structured else self.repeat_penalty,
         }
         if structured:
-            kwargs["response_format"] = {"type": "json_object", "schema": req.json_schema}
+            # llama.cpp may resolve the schema's $refs in place; the schema is shared.
+            schema = copy.deepcopy(req.json_schema)
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
         kwargs.update(req.extra)
         try:
             resp = await asyncio.to_thread(self._generate, kwargs)

@@ -9,6 +9,7 @@ unless per-token prices are given, since such servers are usually self-hosted.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import weakref
 from typing import Any
@@ -96,7 +97,10 @@ class OpenAICompatibleEngine(Engine):
         if req.json_schema is not None and self.native_schema and req.response_model is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": req.response_model.__name__, "schema": req.json_schema},
+                "json_schema": {
+                    "name": req.response_model.__name__,
+                    "schema": copy.deepcopy(req.json_schema),
+                },
             }
         kwargs.update(req.extra)
         error = None

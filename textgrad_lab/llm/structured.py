@@ -11,6 +11,7 @@ raises on a malformed reply.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -27,21 +28,24 @@ _MAX_ERROR_CHARS = 1500
 
 
 @lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema of a response model (cached: it is asked on every call)."""
+    """The JSON schema of a response model, built once per class (it is asked on every
+    call and pydantic builds it anew each time). Shared: treat it as read-only."""
     return model.model_json_schema()
 
 
-def schema_instructions(schema: dict[str, Any]) -> str:
+@functools.lru_cache(maxsize=1024)
+def schema_instructions(model: type[BaseModel]) -> str:
     return (
         "Reply with only a JSON object (no prose, no code fence) that matches this JSON schema:\n"
-        + json.dumps(schema, sort_keys=True)
+        + json.dumps(schema_of(model), sort_keys=True)
     )
 
 
-def with_instructions(messages: list[Message], schema: dict[str, Any]) -> list[Message]:
+def with_instructions(messages: list[Message], model: type[BaseModel]) -> list[Message]:
     """Append the schema instructions to the last user message (or add one)."""
-    text = schema_instructions(schema)
+    text = schema_instructions(model)
     out = [dict(m) for m in messages]
     for m in reversed(out):
         if m.get("role") == "user":
@@ -109,7 +113,11 @@ class StructuredMiddleware:
         if req.response_model is None:
             return await call_next(req)
         schema = schema_of(req.response_model)
-        messages = with_instructions(req.messages, schema) if self.instructions else req.messages
+        messages = (
+            with_instructions(req.messages, req.response_model)
+            if self.instructions
+            else req.messages
+        )
         sub = Request(
             messages=messages,
             response_model=req.response_model,
