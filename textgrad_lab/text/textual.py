@@ -128,6 +128,9 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
         if self._passthrough(node):
             passed = TextGrad(items=grad.useful)
             return [passed for _ in targets]
+        if len(targets) == 1:  # a chain link: no task to spawn
+            parent, labels = targets[0]
+            return [await self._edge(node, grad, parent, labels)]
         return list(
             await asyncio.gather(
                 *(self._edge(node, grad, parent, labels) for parent, labels in targets)
