@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import textgrad_lab as tl
-from textgrad_lab.llm import ConfigError, LLMError, get_engine
+from textgrad_lab.cli.script import run_script
+from textgrad_lab.llm import get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.text.agents import Agent, AgentNetwork, AgentTemplate, Layer, vote_key
 
@@ -204,15 +205,7 @@ def run() -> int:
     """0 done, 2 bad setup (model, key, data, a network file), 1 a failed run; errors
     print as one line that says what to fix."""
     args = cli()
-    try:
-        asyncio.run(main(args))
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except LLMError as exc:
-        print(f"error: the run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_script(lambda: main(args), setup_errors=(FileNotFoundError, ValueError))
 
 
 if __name__ == "__main__":

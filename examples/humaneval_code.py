@@ -31,22 +31,21 @@ under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import textgrad_lab as tl
+from textgrad_lab.cli.script import run_script
 from textgrad_lab.graphs.sandbox import aunit_test_feedback
-from textgrad_lab.llm import ConfigError, LLMError, get_engine
+from textgrad_lab.llm import get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
 from textgrad_lab.text import TextualPropagator
 from textgrad_lab.train.code_metrics import UnitTests, code_of, docstring_examples_test
-from textgrad_lab.train.data import DatasetError, Example
+from textgrad_lab.train.data import Example
 from textgrad_lab.train.loaders import load_humaneval
 
 OPTIMIZERS = ("tgd", "optoprime")
@@ -321,15 +320,7 @@ def cli(argv: list[str] | None = None) -> int:
     """Run from the command line: 0 done, 2 bad setup (model, key, data), 1 a failed run;
     errors print as one line that says the fix."""
     args = parse_args(argv)
-    try:
-        asyncio.run(main(args))
-    except (ConfigError, DatasetError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except LLMError as exc:
-        print(f"error: the run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_script(lambda: main(args))
 
 
 if __name__ == "__main__":

@@ -21,15 +21,14 @@ Both print the loss before each step, side by side; the same function computes i
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import textgrad_lab as tl
-from textgrad_lab.llm import ConfigError, LLMError, get_engine
+from textgrad_lab.cli.script import run_script
+from textgrad_lab.llm import get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import Adam, OptoPrime
 
@@ -196,15 +195,7 @@ def cli(argv: list[str] | None = None) -> int:
     """Run from the command line: 0 done, 2 bad setup (model, key), 1 a failed run;
     errors print as one line that says the fix."""
     args = parse_args(argv)
-    try:
-        asyncio.run(main(args))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except LLMError as exc:
-        print(f"error: the run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_script(lambda: main(args))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_testkit import run, write_workflow
@@ -200,3 +201,28 @@ def test_api_base_reaches_an_openai_compatible_server(
     assert server.requests and server.requests[0]["messages"][0]["content"] == (
         "Answer the question."
     )
+
+
+def test_run_script_maps_errors_to_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from textgrad_lab.cli.script import run_script
+    from textgrad_lab.llm.errors import MissingAPIKey, ServerError
+    from textgrad_lab.train.data import DatasetError
+
+    async def ok() -> None:
+        return None
+
+    def failing(exc: BaseException) -> Any:
+        async def main() -> None:
+            raise exc
+
+        return main
+
+    assert run_script(ok) == 0
+    assert run_script(failing(MissingAPIKey("openai/x", ["OPENAI_API_KEY"]))) == 2
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+    assert run_script(failing(DatasetError("rows.jsonl line 3: not valid JSON"))) == 2
+    assert run_script(failing(ServerError("upstream down"))) == 1
+    assert "the run failed: ServerError: upstream down" in capsys.readouterr().err
+    assert run_script(failing(FileNotFoundError("net.json")), setup_errors=(OSError,)) == 2
+    with pytest.raises(RuntimeError):  # a bug stays a traceback
+        run_script(failing(RuntimeError("bug")))
