@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from textgrad_lab.graphs.errors import GraphError
 from textgrad_lab.graphs.graph import Graph
-from textgrad_lab.graphs.kinds import check_kind
+from textgrad_lab.graphs.kinds import check_kind, json_safe
 from textgrad_lab.graphs.node import ErrorInfo, Node
 from textgrad_lab.graphs.op import OpSpec
 from textgrad_lab.graphs.parameter import Parameter
@@ -56,21 +56,6 @@ class GraphRecord(BaseModel):
     edges: list[EdgeRecord]
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe form of a node value: arrays as nested lists, anything unknown as repr."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return repr(value)
-
-
 def graph_to_record(graph: Graph) -> GraphRecord:
     nodes = []
     for node in graph.nodes():
@@ -81,7 +66,7 @@ def graph_to_record(graph: Graph) -> GraphRecord:
                 name=node.name,
                 kind=node.kind,
                 role=node.role,
-                value=_plain(node.value),
+                value=json_safe(node.value),
                 op=node.op.name if node.op is not None else None,
                 op_doc=node.op.doc if node.op is not None else "",
                 op_source=node.op.source if node.op is not None else "",
@@ -197,7 +182,7 @@ def _record_to_node(graph: Graph, rec: NodeRecord) -> Node:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = str(_plain(value)).replace("\n", " ")
+    text = str(json_safe(value)).replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -218,7 +203,7 @@ def write_graphml(graph: Graph, path: str | Path) -> None:
             kind=node.kind,
             role=node.role,
             op=node.op.name if node.op else "",
-            value=str(_plain(node.value)),
+            value=str(json_safe(node.value)),
             parameter=node.param is not None,
             error=node.error.summary() if node.error else "",
         )

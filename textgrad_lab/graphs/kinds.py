@@ -1,4 +1,4 @@
-"""Value kinds that nodes and parameters carry, and how a kind is inferred."""
+"""Value kinds that nodes and parameters carry, how a kind is inferred, and values as JSON."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ def check_kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     return kind  # type: ignore[return-value]
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-safe form of a node value: arrays as nested lists, anything unknown as repr."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return repr(value)

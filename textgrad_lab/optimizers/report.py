@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.types import Message, Usage
 
 Status = Literal["accepted", "rejected", "unchanged", "skipped", "failed"]
-
-
-def plain(value: Any) -> Any:
-    """A JSON-safe copy of a parameter value (arrays as nested lists)."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    return repr(value)
 
 
 class ParamUpdate(BaseModel):
