@@ -6,8 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from textgrad_lab.graphs.kinds import json_safe
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.types import Message, Usage
+
+# Values in reports are JSON-safe copies (arrays as nested lists).
+plain = json_safe
 
 Status = Literal["accepted", "rejected", "unchanged", "skipped", "failed"]
 
