@@ -23,8 +23,6 @@ per agent and per LLM aggregation (synthesize, judge) on the way, plus d:
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,7 +46,7 @@ from textgrad_lab.optimizers.ann.prompts import (
     TEXT_USER,
     UPDATE_SYSTEM,
 )
-from textgrad_lab.optimizers.base import Optimizer
+from textgrad_lab.optimizers.gated import GatedOptimizer
 from textgrad_lab.text.agents import (
     AgentNetwork,
     StructuralEdit,
@@ -60,7 +58,6 @@ from textgrad_lab.text.agents import (
 from textgrad_lab.text.agents.aggregate import AGGREGATIONS
 from textgrad_lab.text.agents.prompts import AGGREGATION_DOCS
 from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Trajectory, ask
-from textgrad_lab.text.symbolic.propagator import RunLog
 
 Validate = Callable[[AgentNetwork], float | Awaitable[float]]
 
@@ -102,7 +99,7 @@ class ANNStepReport(BaseModel):
         return line + (" (rolled back)" if self.rolled_back else "")
 
 
-class AgentNetworkOptimizer(Optimizer):
+class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
     def __init__(
         self,
         network: AgentNetwork,
@@ -118,74 +115,29 @@ class AgentNetworkOptimizer(Optimizer):
     ) -> None:
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta weighs the global gradient and must be in [0, 1], got {beta}")
-        if engine is None and network.engine is None:
-            raise ValueError("AgentNetworkOptimizer needs an engine: pass engine=")
-        super().__init__(network.parameters(), {"beta": beta})
+        super().__init__(network, engine=engine, validate=validate, defaults={"beta": beta})
         self.network = network
-        self.engine = engine if engine is not None else network.engine
         self.beta = beta
         self.memory = Momentum(momentum_window, momentum)
         self.max_edits = max_edits
         self.structural = structural
-        self.validate = validate
         self.max_trajectories = max_trajectories
         self.refusals: list[RefusedEdit] = []
-        self.best_score: float | None = None
-        self.steps = 0
-        self._runs = RunLog()
 
-    # -- backward -------------------------------------------------------------------
     def make_propagator(self) -> NodeFeedbackPropagator:
-        """The propagator for ``graph.abackward``; it records each run for the global call."""
+        """The propagator for ``graph.abackward``; it records each run for the global
+        call and passes feedback through aggregations that make no call."""
         return self._runs.add(NodeFeedbackPropagator(self.engine, passthrough=is_passthrough))
 
-    def zero_grad(self) -> None:
-        for p in self.network.parameters():
-            p.grad = None
-        self._runs.clear()
-
-    def _sync_params(self) -> None:
-        self.param_groups[0]["params"] = self.network.parameters()
-
     # -- step -----------------------------------------------------------------------
-    async def astep(self, trajectories: list[Trajectory] | None = None) -> ANNStepReport:
-        start = time.perf_counter()
-        self.steps += 1
-        report = ANNStepReport(step=self.steps)
-        runs = trajectories if trajectories is not None else self._recorded()
-        if self.validate is not None and self.best_score is None:
-            self.best_score = await self._score()
-        snapshot = self.network.to_record()
+    def new_report(self) -> ANNStepReport:
+        return ANNStepReport(step=self.steps)
 
+    async def update(self, runs: list[Trajectory], report: ANNStepReport) -> None:
         grad = await self._global(runs, report)
         await self._update_units(grad, report)
         if self.structural:
             self._apply_edits(grad.edits[: self.max_edits], report)
-        self._sync_params()
-
-        if self.validate is not None:
-            report.score_before = self.best_score
-            report.score_after = await self._score()
-            assert self.best_score is not None
-            if report.score_after < self.best_score:
-                self.network.restore(snapshot)
-                self._sync_params()
-                report.rolled_back = True
-            else:
-                self.best_score = report.score_after
-        self._runs.clear()
-        report.wall_s = time.perf_counter() - start
-        return report
-
-    def _recorded(self) -> list[Trajectory]:
-        return self._runs.runs()
-
-    async def _score(self) -> float:
-        assert self.validate is not None
-        result = self.validate(self.network)
-        if inspect.isawaitable(result):
-            result = await result
-        return float(result)
 
     async def _global(self, runs: list[Trajectory], report: ANNStepReport) -> GlobalGradient:
         net = self.network
@@ -324,18 +276,16 @@ class AgentNetworkOptimizer(Optimizer):
             "network": self.network.to_record().model_dump(mode="json"),
             "memory": {k: list(v) for k, v in self.memory.history.items()},
             "refusals": [r.model_dump(mode="json") for r in self.refusals],
-            "best_score": self.best_score,
-            "steps": self.steps,
             "beta": self.beta,
+            **super().state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         from textgrad_lab.text.agents import NetworkRecord
 
         self.network.restore(NetworkRecord.model_validate(state_dict["network"]))
-        self._sync_params()
+        self.sync_params()
         self.memory.history = {k: list(v) for k, v in state_dict.get("memory", {}).items()}
         self.refusals = [RefusedEdit.model_validate(r) for r in state_dict.get("refusals", [])]
-        self.best_score = state_dict.get("best_score")
-        self.steps = int(state_dict.get("steps", 0))
         self.beta = float(state_dict.get("beta", self.beta))
+        super().load_state_dict(state_dict)
