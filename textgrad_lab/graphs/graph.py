@@ -17,15 +17,18 @@ from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.sync import run_sync
 
 if TYPE_CHECKING:
-    from textgrad_lab.graphs.backward import Propagator
     from textgrad_lab.graphs.op import OpSpec
+    from textgrad_lab.graphs.propagator import Propagator
 
 
 class Graph:
     """Nodes are integer ids in ``self.nx``; each carries its :class:`Node` as ``node``.
 
     Edges run from an input to the op that consumed it; ``labels`` names the argument
-    slots the input filled (``["a", "b"]`` for ``mul(x, x)``).
+    slots the input filled (``["a", "b"]`` for ``mul(x, x)``). Each node also carries
+    ``inputs``: its traced inputs with those labels, in edge order, as a tuple of
+    ``(Node, labels)``. It is made once while tracing, so the reverse sweep hands a node
+    its inputs without rebuilding them from the edges on every backward.
     """
 
     def __init__(self, name: str = "") -> None:
@@ -59,7 +62,7 @@ class Graph:
                 param=param,
             )
             self._param_nodes[id(param)] = node
-            self.nx.add_node(node_id, node=node)
+            self.nx.add_node(node_id, node=node, inputs=())
         return node
 
     def add_op_node(
@@ -84,14 +87,19 @@ class Graph:
                 error=error,
             )
             g = self.nx
-            g.add_node(node_id, node=node)
+            g.add_node(node_id, node=node, inputs=())
             adj = g._succ  # direct access keeps per-edge cost low on the hot tracing path
+            ins: list[tuple[Node, list[str]]] = []
             for parent, label in parents:
                 edge = adj[parent.id].get(node_id)
                 if edge is None:
-                    g.add_edge(parent.id, node_id, labels=[label])
+                    labels = [label]
+                    g.add_edge(parent.id, node_id, labels=labels)
+                    ins.append((parent, labels))  # the same list: a repeat input extends both
                 else:
                     edge["labels"].append(label)
+            if ins:
+                g._node[node_id]["inputs"] = tuple(ins)
         return node
 
     def add_node(self, node: Node) -> None:
@@ -102,7 +110,7 @@ class Graph:
                 raise GraphError(
                     f"two nodes with id {node.id} ({other.name!r}, {node.name!r}); ids must be unique"
                 )
-            self.nx.add_node(node.id, node=node)
+            self.nx.add_node(node.id, node=node, inputs=())
             if node.param is not None:
                 self._param_nodes[id(node.param)] = node
             # Nodes added later must not reuse this id.
@@ -116,7 +124,10 @@ class Graph:
                     raise GraphError(f"node {end.name!r} is not in {self!r}; add it first")
             edge = self.nx._succ[source.id].get(target.id)
             if edge is None:
-                self.nx.add_edge(source.id, target.id, labels=list(labels))
+                kept = list(labels)
+                self.nx.add_edge(source.id, target.id, labels=kept)
+                data = self.nx._node[target.id]
+                data["inputs"] = (*data["inputs"], (source, kept))
             else:
                 edge["labels"].extend(labels)
 
@@ -133,8 +144,7 @@ class Graph:
 
     def inputs_of(self, node: Node) -> list[tuple[Node, list[str]]]:
         """The traced inputs of ``node`` with the argument slots each one filled."""
-        nodes = self.nx.nodes
-        return [(nodes[p]["node"], d["labels"]) for p, d in self.nx._pred[node.id].items()]
+        return list(self.nx._node[node.id]["inputs"])
 
     def consumers_of(self, node: Node) -> list[Node]:
         nodes = self.nx.nodes
@@ -169,7 +179,9 @@ class Graph:
         With no propagator the numeric one is used (each op's derivative rule).
         ``depth=K`` lets only the K nearest levels above the output receive gradients.
         """
-        from textgrad_lab.graphs.backward import VJPPropagator, run_backward, run_backward_sync
+        from textgrad_lab.graphs.sweep import run_backward_sync
+        from textgrad_lab.graphs.sweep_async import run_backward
+        from textgrad_lab.graphs.vjp import VJPPropagator
 
         prop = propagator if propagator is not None else VJPPropagator()
         if not prop.is_async:
@@ -192,7 +204,8 @@ class Graph:
         params: list[Parameter] | None = None,
         concurrency: int = 16,
     ) -> dict[str, Any]:
-        from textgrad_lab.graphs.backward import VJPPropagator, run_backward
+        from textgrad_lab.graphs.sweep_async import run_backward
+        from textgrad_lab.graphs.vjp import VJPPropagator
 
         prop = propagator if propagator is not None else VJPPropagator()
         return await run_backward(
