@@ -173,3 +173,11 @@ def test_json_embedded_in_prose_round_trips(count: int, unit: str, before: str, 
 def test_json_candidates_order() -> None:
     assert json_candidates('x {"a": 1} y [2]') == [{"a": 1}, [2]]
     assert json_candidates("no json here") == []
+
+
+def test_a_raw_new_line_inside_a_string_still_parses() -> None:
+    # Grammar-constrained decoders may write control characters inside strings.
+    parsed, err = parse_reply('{"count": 3, "unit": "apples\n"}', Count)
+    assert err is None and parsed is not None and parsed.unit == "apples\n"
+    parsed, err = parse_reply('Here: {"count": 3, "unit": "a\tb"} done', Count)
+    assert err is None and parsed is not None and parsed.unit == "a\tb"

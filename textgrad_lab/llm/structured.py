@@ -59,13 +59,15 @@ def iter_json_candidates(text: str) -> Iterator[Any]:
 
     Order: the whole text, the bodies of code fences, then each `{`/`[` from
     which a JSON value decodes (this handles leading and trailing prose).
+    Control characters inside strings (a raw new line) are accepted: grammar-
+    constrained decoders write them, and the value is still unambiguous.
     """
     with contextlib.suppress(ValueError):
-        yield json.loads(text.strip())
+        yield json.loads(text.strip(), strict=False)
     for body in _FENCE.findall(text):
         with contextlib.suppress(ValueError):
-            yield json.loads(body.strip())
-    decoder = json.JSONDecoder()
+            yield json.loads(body.strip(), strict=False)
+    decoder = json.JSONDecoder(strict=False)
     for i, ch in enumerate(text):
         if ch in "{[":
             try:
