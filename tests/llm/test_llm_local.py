@@ -51,3 +51,20 @@ async def test_free_form_reply_respects_the_cap_and_concurrent_calls_are_safe(
     # temperature 0 is deterministic: the same prompt gives the same reply
     again = await engine.acomplete(prompts[0], max_tokens=8)
     assert again.text == results[0].text
+
+
+async def test_structured_calls_keep_the_schema_out_of_the_prompt(tmp_path: Path) -> None:
+    # The grammar enforces the schema; written into the prompt too, the small model
+    # copied it into its answers.
+    engine = get_engine("local/smollm2", cache_dir=str(tmp_path))
+    seen: list[object] = []
+
+    async def spy(req: object, call_next: object) -> object:
+        seen.append(req)
+        return await call_next(req)  # type: ignore[operator]
+
+    engine.middleware.append(spy)  # innermost: sees what the model gets
+    c = await engine.acomplete(QUESTION, response_model=Legs, max_tokens=48)
+    assert c.ok and isinstance(c.parsed, Legs)
+    assert seen[0].messages == QUESTION  # type: ignore[attr-defined]
+    assert seen[0].json_schema is not None  # type: ignore[attr-defined]

@@ -11,8 +11,13 @@ loop stays free. The engine's default concurrency is 1, so queued calls wait
 in the loop rather than each holding a worker thread.
 
 With a response model the reply is decoded under its JSON schema (a grammar),
-so it always parses. Free-form replies get a `max_tokens` cap and a repeat
-penalty: without them this small model tends to loop on one phrase.
+so it always has the schema's shape; the schema is not also written into the
+prompt, since the 135M model copied it into its answers ("a JSON object that
+matches this schema") instead of answering. Free-form replies get a `max_tokens`
+cap and a repeat penalty: without them this small model tends to loop on one
+phrase. Structured replies get a milder one (`structured_repeat_penalty`): with
+none, the model looped inside string values ("system.system.system...") until
+their length bound; a strong one fights the grammar's repeated quotes and braces.
 """
 
 from __future__ import annotations
@@ -109,8 +114,8 @@ DEFAULT_LOADER = ModelLoader()
 
 class LocalEngine(Engine):
     native_schema: ClassVar[bool] = True
-    # The schema's field names and descriptions tell a small model what to write.
-    schema_instructions: ClassVar[bool | None] = True
+    # The grammar enforces the schema; in the prompt it was echoed (see the docstring).
+    schema_instructions: ClassVar[bool | None] = False
     default_concurrency: ClassVar[int | None] = 1
 
     def __init__(
@@ -120,6 +125,7 @@ class LocalEngine(Engine):
         n_ctx: int = 4096,
         n_threads: int | None = None,
         repeat_penalty: float = 1.3,
+        structured_repeat_penalty: float = 1.1,
         default_max_tokens: int = 512,
         loader: ModelLoader | None = None,
         **options: Any,
@@ -138,6 +144,7 @@ class LocalEngine(Engine):
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.repeat_penalty = repeat_penalty
+        self.structured_repeat_penalty = structured_repeat_penalty
         self.default_max_tokens = default_max_tokens
         self._loader = loader or DEFAULT_LOADER
         super().__init__(f"local/{model}", model if model == SMOLLM2 else self.path.stem, **options)
@@ -150,6 +157,7 @@ class LocalEngine(Engine):
             "file": self.path.name,
             "size": stat.st_size,
             "repeat_penalty": self.repeat_penalty,
+            "structured_repeat_penalty": self.structured_repeat_penalty,
             "default_max_tokens": self.default_max_tokens,
         }
 
@@ -158,6 +166,7 @@ class LocalEngine(Engine):
             "n_ctx": self.n_ctx,
             "n_threads": self.n_threads,
             "repeat_penalty": self.repeat_penalty,
+            "structured_repeat_penalty": self.structured_repeat_penalty,
             "default_max_tokens": self.default_max_tokens,
         }
 
@@ -181,8 +190,7 @@ class LocalEngine(Engine):
             "max_tokens": req.max_tokens or self.default_max_tokens,
             # Fixed seed when none is given, so temperature > 0 is reproducible too.
             "seed": req.seed if req.seed is not None else 0,
-            # A repeat penalty would fight the JSON grammar's repeated quotes and braces.
-            "repeat_penalty": 1.0 if structured else self.repeat_penalty,
+            "repeat_penalty": self.structured_repeat_penalty if structured else self.repeat_penalty,
         }
         if structured:
             # llama.cpp may resolve the schema's $refs in place; the schema is shared.
