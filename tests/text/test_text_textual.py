@@ -10,6 +10,7 @@ from text_testkit import edge_calls, join, responder, shout
 import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.text import EdgeFeedback, TextGrad, TextualPropagator, format_prompt
+from textgrad_lab.text.textual import CRITIQUE_CHARS, CRITIQUE_MAX_TOKENS
 
 
 def params(*names: str) -> list[tl.Parameter]:
@@ -202,3 +203,40 @@ def test_convenience_backward_checks_its_arguments():
         tl.text.backward(out, None, mode="trace")
     grads = tl.text.backward(out, tl.feedback(out, "louder"), mode="trace")
     assert "louder" in str(grads["x"])
+
+
+async def test_critique_calls_carry_a_token_cap_and_a_bounded_schema():
+    engine = MockEngine(responder())
+    p1, p2, p3 = params("p1", "p2", "p3")
+    g, out = await chain(engine, p1, p2, p3)
+    start = len(engine.calls)
+    await g.abackward(out, seed="wrong", propagator=TextualPropagator(engine))
+    assert {c.max_tokens for c in edge_calls(engine, start)} == {CRITIQUE_MAX_TOKENS}
+    g, out = await chain(engine, p1, p2, p3)
+    start = len(engine.calls)
+    await g.abackward(out, seed="wrong", propagator=TextualPropagator(engine, max_tokens=50))
+    assert {c.max_tokens for c in edge_calls(engine, start)} == {50}
+    # One required critique, bounded, so that a decoder under the schema must close it.
+    schema = EdgeFeedback.model_json_schema()
+    assert schema["required"] == ["feedback"] and list(schema["properties"]) == ["feedback"]
+    assert schema["properties"]["feedback"]["maxLength"] == CRITIQUE_CHARS
+
+
+async def test_an_empty_critique_asks_for_no_change():
+    def reply(messages, model):
+        if model is None:
+            return "draft"
+        return (
+            {"feedback": "  "}
+            if "s2" in messages[-1]["content"].split("\n")[1]
+            else {"feedback": "be specific"}
+        )
+
+    engine = MockEngine(reply)
+    p1, p2, p3 = params("p1", "p2", "p3")
+    g, out = await chain(engine, p1, p2, p3)
+    grads = await g.abackward(out, seed="wrong", propagator=TextualPropagator(engine))
+    assert grads["p3"].needs_change and grads["p3"].text == "be specific"
+    # s2's critiques were empty: p2 is told no change, and nothing above s2 is asked.
+    assert not grads["p2"].needs_change and "p1" not in grads
+    assert EdgeFeedback(feedback="").needs_change is False

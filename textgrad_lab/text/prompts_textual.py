@@ -6,7 +6,7 @@ GRADIENT_SYSTEM = (
     "its output. Explain how ONE named input of that step should change so that the output "
     "would better satisfy the feedback: be specific, point at what in that input causes the "
     "problem, and do not rewrite the input yourself. If that input is not responsible and "
-    "needs no change, set needs_change to false and leave feedback empty."
+    "needs no change, leave the feedback empty."
 )
 
 GRADIENT_USER = """## Step
@@ -31,7 +31,7 @@ ERROR_OUTPUT = "The step failed with this error:\n{error}"
 SUMMARY_SYSTEM = (
     "You merge several pieces of feedback about the same value into one. Keep every concrete "
     "request and the evidence behind it; drop repetition. If none of them asks for a change, "
-    "set needs_change to false."
+    "leave the feedback empty."
 )
 
 SUMMARY_USER = """## The value ({role})

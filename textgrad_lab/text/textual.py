@@ -9,10 +9,15 @@
   exceed ``feedback_budget`` tokens.
 
 No call is made for an edge whose incoming feedback asks for no change (the flag on
-the feedback, set by the caller or by the model's structured reply), nor through
-"pass-through" ops such as ``format_prompt``, whose feedback applies to their inputs
-as it is. A call whose reply stays malformed after the LLM layer's reasks gives a
-*failed* gradient, recorded and passed on without further calls, never an exception.
+the feedback: set by the caller for a seed; for a critique, an empty one means "no
+change"), nor through "pass-through" ops such as ``format_prompt``, whose feedback
+applies to their inputs as it is. A call whose reply stays malformed after the LLM
+layer's reasks gives a *failed* gradient, recorded and passed on without further
+calls, never an exception.
+
+Critique replies are bounded twice: the schema limits the critique's length (a model
+decoding under the schema must close it) and each call carries a token cap
+(``max_tokens``, default :data:`CRITIQUE_MAX_TOKENS`).
 """
 
 from __future__ import annotations
@@ -46,15 +51,23 @@ from textgrad_lab.text.shorten import estimate_tokens, shorten
 
 Targets = Sequence[tuple[Node, list[str]]]
 CODE_SLOT = "__code__"
+CRITIQUE_CHARS = 800  # a critique is a few specific sentences, not an essay
+CRITIQUE_MAX_TOKENS = 400  # room for CRITIQUE_CHARS and the JSON around them
 
 
-# The reply for one edge, and for a fan-in summary. (No docstring: it would be sent
-# with the schema on every call.)
+# The reply for one edge, and for a fan-in summary: one critique, empty when the input
+# is fine. A separate yes/no flag was tried first: the 135M local model answered "no
+# change" to nearly every edge, whatever its critique said. (No docstring: it would be
+# sent with the schema on every call.)
 class EdgeFeedback(BaseModel):
-    needs_change: bool = Field(description="false when this input is fine as it is")
     feedback: str = Field(
-        default="", description="how this input should change; empty when it is fine"
+        max_length=CRITIQUE_CHARS,
+        description="how this input should change; empty when it is fine as it is",
     )
+
+    @property
+    def needs_change(self) -> bool:
+        return bool(self.feedback.strip())
 
 
 def describe(node: Node) -> str:
@@ -79,7 +92,8 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
         feedback_budget: tokens of joined feedback above which fan-in is summarised.
         passthrough: op names (or a predicate on the node) that pass feedback on
             without a call; default ``format_prompt``.
-        temperature, max_tokens: sampling options of the critique calls.
+        temperature, max_tokens: sampling options of the critique calls (``max_tokens=None``
+            leaves the engine's default).
     """
 
     def __init__(
@@ -90,7 +104,7 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
         feedback_budget: int = 800,
         passthrough: Iterable[str] | Callable[[Node], bool] | None = None,
         temperature: float = 0.0,
-        max_tokens: int | None = None,
+        max_tokens: int | None = CRITIQUE_MAX_TOKENS,
     ) -> None:
         if not isinstance(engine, Engine):
             raise TypeError(
@@ -202,8 +216,7 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
         if reply is None:
             return TextGrad(items=[Feedback(source=node.name, failed=True, error=error)])
         text = reply.feedback.strip()
-        needs = reply.needs_change and bool(text)
-        return TextGrad(items=[Feedback(text=text, needs_change=needs, source=node.name)])
+        return TextGrad(items=[Feedback(text=text, needs_change=bool(text), source=node.name)])
 
     async def _summarise(self, node: Node, joined: TextGrad) -> TextGrad:
         user = SUMMARY_USER.format(
@@ -216,8 +229,6 @@ class TextualPropagator(AsyncPropagator[TextGrad]):
             return joined  # the joined items still carry everything; shown shortened later
         text = reply.feedback.strip()
         item = Feedback(
-            text=text,
-            needs_change=reply.needs_change and bool(text),
-            source=f"summary of {len(joined.useful)} items",
+            text=text, needs_change=bool(text), source=f"summary of {len(joined.useful)} items"
         )
         return TextGrad(items=[item])
