@@ -38,9 +38,9 @@ def scripted(fixes: list[str]) -> MockEngine:
             return WRONG
         if model is EdgeFeedback:
             return {"needs_change": True, "feedback": "return True when two numbers are close"}
-        if model is TGDReply:
+        if issubclass(model, TGDReply):  # built per parameter
             return {"reasoning": "compare every pair", "new_value": next(proposals)}
-        if model is OptoReply:
+        if issubclass(model, OptoReply):  # built per step
             return {
                 "reasoning": "compare every pair",
                 "suggestion": {"has_close_elements": next(proposals)},

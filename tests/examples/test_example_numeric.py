@@ -48,7 +48,7 @@ def proposer(values: list[dict[str, Any]], prompts: list[str]) -> MockEngine:
     it = iter(values)
 
     def reply(messages: list[dict[str, str]], model: type[BaseModel] | None) -> Any:
-        assert model is OptoReply
+        assert model is not None and issubclass(model, OptoReply)
         prompts.append(messages[-1]["content"])
         return {"reasoning": "move toward the points", "suggestion": next(it)}
 
@@ -80,11 +80,15 @@ def params_at(a: float, b: float) -> tuple[Any, Any]:
     return pa, pb
 
 
-async def test_a_suggestion_that_is_not_a_number_is_refused_and_the_value_kept():
-    engine = proposer([{"a": "two and a half", "b": -1}], [])
+async def test_a_suggestion_that_is_not_a_number_is_refused_and_the_values_kept():
+    # Numbers are typed in the reply model: the reply is asked again with the validation
+    # error, and when it stays wrong the step fails with both values kept.
+    engine = proposer([{"a": "two and a half", "b": -1}] * 3, [])
     traj = await nx.run_optoprime(1, engine)
-    assert traj.values == [(0.5, 0.0), (0.5, -1.0)]
-    assert traj.notes[0].startswith("a rejected") and "b accepted" in traj.notes[0]
+    assert len(engine.calls) == 3
+    assert traj.values == [(0.5, 0.0), (0.5, 0.0)]
+    assert traj.notes[0].startswith("a failed (the step's call failed: ")
+    assert "valid number" in traj.notes[0] and "b failed" in traj.notes[0]
 
 
 def test_error_sentences():

@@ -12,23 +12,21 @@ import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.optimizers.opro import OproReply
 from textgrad_lab.optimizers.optoprime import OptoReply
+from textgrad_lab.optimizers.replies import names_in
 from textgrad_lab.optimizers.tgd import TGDReply
 from textgrad_lab.text import Feedback, TextGrad
 
 _VARIABLE = re.compile(r"## Variable `([^`]+)`")
-_NAMES = re.compile(r"\(([^()]*)\) to its complete new value")
 
 Proposals = dict[str, Any] | Callable[[str], Any]
 
 
 def variable_of(messages: list[dict[str, str]]) -> str:
-    m = _VARIABLE.search(messages[-1]["content"])
+    """The parameter a TGD update call is about (read from the first user message, since
+    a reask adds messages after it)."""
+    first = next(m["content"] for m in messages if m["role"] == "user")
+    m = _VARIABLE.search(first)
     return m.group(1) if m else ""
-
-
-def names_of(messages: list[dict[str, str]]) -> list[str]:
-    m = _NAMES.search(messages[-1]["content"])
-    return m.group(1).split(", ") if m else []
 
 
 def updater(proposals: Proposals) -> Callable[[list[dict[str, str]], type[BaseModel] | None], Any]:
@@ -38,12 +36,16 @@ def updater(proposals: Proposals) -> Callable[[list[dict[str, str]], type[BaseMo
         return proposals(name) if callable(proposals) else proposals[name]
 
     def answer(messages: list[dict[str, str]], model: type[BaseModel] | None) -> Any:
-        if model is TGDReply:
+        # Each step builds its reply model: a subclass of the optimizer's base reply.
+        if model is None:
+            return "forward reply"
+        if issubclass(model, TGDReply):
             return {"reasoning": "apply it", "new_value": value(variable_of(messages))}
-        if model is OptoReply:
-            return {"reasoning": "r", "suggestion": {n: value(n) for n in names_of(messages)}}
-        if model is OproReply:
-            return {"reasoning": "r", "values": {n: value(n) for n in names_of(messages)}}
+        if issubclass(model, OptoReply):
+            names = names_in(model, "suggestion")
+            return {"reasoning": "r", "suggestion": {n: value(n) for n in names}}
+        if issubclass(model, OproReply):
+            return {"reasoning": "r", "values": {n: value(n) for n in names_in(model, "values")}}
         return "forward reply"
 
     return answer

@@ -8,6 +8,8 @@ from opt_testkit import engine_for, prompt_of
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers import OPRO
+from textgrad_lab.optimizers.opro import OproReply
+from textgrad_lab.optimizers.replies import names_in
 
 
 async def test_history_is_best_first_bounded_and_keeps_the_latest_score_per_value():
@@ -44,14 +46,24 @@ async def test_a_step_records_the_score_then_proposes_from_worst_to_best():
 
 async def test_proposals_are_checked_and_state_round_trips_as_json():
     w = tl.Parameter(1.0, name="w")
-    engine = engine_for({"w": "much bigger"})
-    opt = OPRO([w], engine=engine)
+    t = tl.Parameter("Q: {q}", name="template", role="question template")
+    engine = engine_for({"w": 2, "template": "Answer now."})
+    opt = OPRO([w, t], engine=engine)
     opt.record_score(0.1)
     report = await opt.astep()
-    assert report.update_for("w").status == "rejected" and w.value == 1.0
+    assert report.update_for("w").status == "accepted" and w.value == 2.0
+    assert report.update_for("template").status == "rejected" and t.value == "Q: {q}"
+    model = engine.calls[-1].response_model
+    assert model is not None and issubclass(model, OproReply)
+    assert names_in(model, "values") == ["w", "template"]
+    assert model.model_json_schema()["$defs"]["OproReplyValues"]["required"] == ["w", "template"]
     opt.record_score(0.2)
+    await opt.astep()
+    prompt = prompt_of(engine)
+    assert "# Refused proposals (not scored)\ntemplate: Answer now.\nreason: the template" in prompt
+    assert "values: the complete new value of each variable, under its name: w, template." in prompt
     saved = json.loads(json.dumps(opt.state_dict()))
-    fresh = OPRO([w], engine=engine)
+    fresh = OPRO([w, t], engine=engine)
     fresh.load_state_dict(saved)
     assert fresh.history == opt.history and fresh.state_dict() == opt.state_dict()
     assert fresh.make_propagator() is not None

@@ -10,6 +10,8 @@ from opt_testkit import engine_for, give_feedback, prompt_of
 import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.optimizers import OptoPrime
+from textgrad_lab.optimizers.optoprime import OptoReply
+from textgrad_lab.optimizers.replies import REASONING_CHARS, names_in
 from textgrad_lab.text import TracePropagator, format_prompt
 
 
@@ -65,26 +67,88 @@ async def test_one_call_per_step_for_all_parameters_with_the_trace_in_the_prompt
         assert expected in prompt, expected
 
 
-async def test_suggestions_are_checked_and_missing_or_unknown_names_are_noted():
+async def test_each_step_asks_for_exactly_the_parameters_with_feedback_by_name():
+    system, template, factor = make_params()
+    engine = engine_for({"system": "Answer.", "template": "Q: {q}", "factor": 1})
+    opt = OptoPrime([system, template, factor], engine=engine)
+    await run_workflow(engine, system, template, factor, ["q"], opt.make_propagator())
+    await opt.astep()
+    model = engine.calls[-1].response_model
+    assert model is not None and model.__name__ == "OptoReply" and issubclass(model, OptoReply)
+    schema = model.model_json_schema()
+    assert list(schema["properties"]) == ["reasoning", "suggestion"]  # the reasoning first
+    assert schema["required"] == ["reasoning", "suggestion"]
+    assert schema["properties"]["reasoning"]["maxLength"] == REASONING_CHARS
+    values = schema["$defs"]["OptoReplyValues"]
+    assert values["required"] == ["system", "template", "factor"]
+    assert values["additionalProperties"] is False and schema["additionalProperties"] is False
+    props = values["properties"]
+    assert props["system"]["type"] == "string" and props["system"]["maxLength"] >= 400
+    assert props["template"]["type"] == "string"
+    assert props["factor"]["type"] == "number"  # typed: a float parameter takes a number
+    # The prompt names them where it says what to reply.
+    assert (
+        "suggestion: the complete new value of each variable, under its name: "
+        "system, template, factor." in prompt_of(engine)
+    )
+    # A parameter without feedback is not asked about.
+    system.grad = None
+    template.grad = None
+    give_feedback(system, "be brief")
+    assert names_in(opt.reply_model([system]), "suggestion") == ["system"]
+
+
+async def test_suggestions_are_checked_and_refusals_are_shown_next_step():
     system, template, factor = make_params()
 
     def reply(messages, model):
         return {
             "reasoning": "because",
-            "suggestion": {"factor": "a lot", "template": "Q: {q}!", "ghost": 1},
+            "suggestion": {"system": "Answer.", "template": "Answer now.", "factor": 2},
         }
 
     engine = MockEngine(reply)
     opt = OptoPrime([system, template, factor], engine=engine)
     await run_workflow(engine, system, template, factor, ["q"], opt.make_propagator())
     report = await opt.astep()
-    assert report.update_for("factor").status == "rejected" and factor.value == 0.5
-    assert report.update_for("template").status == "accepted" and template.value == "Q: {q}!"
-    assert report.update_for("system").status == "unchanged"
-    assert report.notes == [
-        "suggestion for 'ghost' ignored: no such parameter with feedback this step"
-    ]
+    assert report.update_for("factor").status == "accepted" and factor.value == 2.0
+    refused = report.update_for("template")
+    assert refused.status == "rejected" and "drops the field(s) {q}" in refused.reason
+    assert template.value == "Q: {q}"
+    assert report.update_for("system").status == "unchanged"  # the same value
     assert report.reasoning == "because"
+    opt.zero_grad()
+    await run_workflow(engine, system, template, factor, ["q"], opt.make_propagator())
+    await opt.astep()
+    assert (
+        "- your last suggestion for it was refused (the template drops the field(s) {q}): "
+        "Answer now." in prompt_of(engine)
+    )
+    saved = json.loads(json.dumps(opt.state_dict()))
+    fresh = OptoPrime([system, template, factor], engine=engine)
+    fresh.load_state_dict(saved)
+    assert fresh.refused == opt.refused
+
+
+@pytest.mark.parametrize(
+    "suggestion",
+    [
+        {"system": "x", "template": "y {q}"},  # a name left out
+        {"system": "x", "template": "y {q}", "factor": 1, "ghost": 2},  # an unknown name
+        {"system": "x", "template": "y {q}", "factor": "a lot"},  # not a number
+    ],
+)
+async def test_a_reply_off_the_schema_is_asked_again_then_the_step_fails(suggestion):
+    system, template, factor = make_params()
+    engine = MockEngine(lambda messages, model: {"reasoning": "r", "suggestion": suggestion})
+    opt = OptoPrime([system, template, factor], engine=engine)
+    await run_workflow(engine, system, template, factor, ["q"], opt.make_propagator())
+    start = len(engine.calls)
+    report = await opt.astep()
+    assert len(engine.calls) - start == 3
+    assert "suggestion." in engine.calls[-1].messages[-1]["content"]  # the validation error
+    assert report.failed and {u.status for u in report.updates} == {"failed"}
+    assert (system.value, template.value, factor.value) == ("Answer.", "Q: {q}", 0.5)
 
 
 async def test_a_failed_call_leaves_every_parameter_unchanged():

@@ -10,7 +10,10 @@ from opt_testkit import engine_for, give_feedback, prompt_of
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers import TGD, StepReport
+from textgrad_lab.optimizers.replies import REASONING_CHARS
+from textgrad_lab.optimizers.tgd import TGDReply
 from textgrad_lab.text import TextualPropagator, TracePropagator
+from textgrad_lab.text.textual import CRITIQUE_MAX_TOKENS
 
 SOURCE = "def solve(x, y=1):\n    return x + y\n"
 
@@ -68,8 +71,6 @@ async def test_parameters_without_useful_feedback_cost_no_call():
         ("solve", "def solve(x, y=1)\n    return x", "does not parse"),
         ("solve", "def solve(x, z):\n    return x", "signature changed"),
         ("solve", "def other(x, y=1):\n    return x", "no longer defines the function 'solve'"),
-        ("temperature_hint", "about a half", "not a number"),
-        ("temperature_hint", "nan", "not a finite number"),
         ("config", "{k: 2", "not valid JSON"),
         ("config", "[1, 2]", "was an object"),
     ],
@@ -86,6 +87,72 @@ async def test_updates_that_break_their_kind_are_rejected_and_the_value_kept(
     update = report.update_for(name)
     assert update.status == "rejected" and reason in update.reason
     assert p.value == before and update.new == proposal
+
+
+@pytest.mark.parametrize("proposal", ["about a half", "nan"])
+async def test_a_number_is_typed_in_the_reply_so_a_non_number_is_asked_again(proposal: str):
+    p = tl.Parameter(0.5, name="temperature_hint")
+    give_feedback(p, "change it")
+    engine = engine_for({"temperature_hint": proposal})
+    report = await TGD([p], engine=engine).astep()
+    assert len(engine.calls) == 3  # asked, then asked again twice with the validation error
+    assert "number" in engine.calls[1].messages[-1]["content"]
+    assert report.update_for("temperature_hint").status == "failed" and p.value == 0.5
+
+
+async def test_each_update_call_has_a_reply_model_for_its_parameter():
+    system, hint, _config, solve = make_params()
+    opt = TGD([system], engine=engine_for({}))
+    text_model = opt.reply_model(system)
+    assert text_model.__name__ == "TGDReply" and issubclass(text_model, TGDReply)
+    schema = text_model.model_json_schema()
+    assert list(schema["properties"]) == ["reasoning", "new_value"]
+    assert schema["required"] == ["reasoning", "new_value"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["reasoning"]["maxLength"] == REASONING_CHARS
+    assert schema["properties"]["new_value"]["type"] == "string"
+    assert schema["properties"]["new_value"]["maxLength"] >= 3 * len(system.value)
+    assert opt.reply_model(hint).model_json_schema()["properties"]["new_value"]["type"] == "number"
+    assert opt.reply_model(solve).model_json_schema()["properties"]["new_value"]["maxLength"] >= (
+        3 * len(SOURCE)
+    )
+
+
+async def test_the_backward_critiques_carry_a_token_cap():
+    engine = engine_for({})
+    assert TGD([tl.Parameter("x", name="x")], engine=engine).make_propagator().max_tokens == (
+        CRITIQUE_MAX_TOKENS
+    )
+    capped = TGD([tl.Parameter("x", name="x")], engine=engine, critique_max_tokens=64)
+    assert capped.make_propagator().max_tokens == 64
+
+
+@pytest.mark.parametrize(
+    ("proposal", "reason"),
+    [
+        ("   ", "empty"),
+        ("...", "no words"),
+        ("System.", "the variable's name"),
+        ("system prompt", "copies the variable's description"),
+        ("One or two sentences on what to change.", "copies the instructions"),
+        ("system. " * 20, "repeats one phrase"),
+    ],
+)
+async def test_absurd_text_proposals_are_rejected_with_the_reason(proposal: str, reason: str):
+    system = make_params()[0]
+    give_feedback(system, "be brief")
+    report = await TGD([system], engine=engine_for({"system": proposal})).astep()
+    update = report.update_for("system")
+    assert update.status == "rejected" and reason in update.reason
+    assert system.value == "Answer the question."
+
+
+async def test_the_same_value_is_recorded_unchanged_with_the_reason():
+    system = make_params()[0]
+    give_feedback(system, "be brief")
+    report = await TGD([system], engine=engine_for({"system": " Answer the question. "})).astep()
+    update = report.update_for("system")
+    assert (update.status, update.reason) == ("unchanged", "same value")
 
 
 async def test_templates_keep_their_fields_and_checked_constraints_hold():

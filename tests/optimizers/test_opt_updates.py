@@ -48,3 +48,20 @@ def test_a_check_that_crashes_refuses_the_value_with_why():
 
     verdict = check_update(tl.Parameter("x", name="t"), "y", [broken])
     assert not verdict.ok and "RuntimeError: boom" in verdict.reason
+
+
+def test_text_that_cannot_be_a_value_is_refused_with_the_reason():
+    p = tl.Parameter("Answer.", name="system", role="system prompt of the solver")
+    shown = ["suggestion: the complete new value of each variable, under its name: system."]
+    for proposal, reason in [
+        ("?!", "has no words"),
+        ("System:", "the variable's name"),
+        ("System prompt of the solver.", "copies the variable's description"),
+        ("the complete new value", "copies the instructions"),
+        ("count count count, " * 5, "repeats one phrase"),
+    ]:
+        verdict = check_update(p, proposal, shown=shown)
+        assert not verdict.ok and reason in verdict.reason, proposal
+    assert check_update(p, "Count the items, then answer in digits.", shown=shown).ok
+    assert check_update(p, "Answer.", shown=shown).ok  # the same value: not refused here
+    assert check_update(p, "Solver.", shown=shown).ok  # one shared word is no copy

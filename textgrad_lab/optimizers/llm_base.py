@@ -28,6 +28,7 @@ from textgrad_lab.text.trace import TraceGrad
 from textgrad_lab.text.trace_render import render_traces
 
 Constraints = Mapping[Parameter | str, Sequence[str | Check]]
+REFUSED_BUDGET = 60  # tokens of a refused value shown again: enough to recognise it
 
 
 def skip_reason(grad: Any) -> str | None:
@@ -106,6 +107,8 @@ class LLMOptimizer(Optimizer):
         self.max_tokens = max_tokens
         self.steps = 0
         self.last_score: float | None = None
+        # name -> {"value", "reason"}: the last refused proposal, for the next prompt.
+        self.refused: dict[str, dict[str, str]] = {}
         self._notes: dict[int, list[str]] = {id(p): [] for p in self.params}
         self._checks: dict[int, list[Check]] = {id(p): [] for p in self.params}
         for key, items in (constraints or {}).items():
@@ -153,10 +156,13 @@ class LLMOptimizer(Optimizer):
     def _ledger(self) -> CallLedger:
         return CallLedger(self.engine, temperature=self.temperature, max_tokens=self.max_tokens)
 
-    def apply(self, param: Parameter, proposal: Any) -> ParamUpdate:
-        """Check ``proposal`` and set it when it passes; the record says what happened."""
+    def apply(self, param: Parameter, proposal: Any, shown: Sequence[str] = ()) -> ParamUpdate:
+        """Check ``proposal`` and set it when it passes; the record says what happened.
+
+        ``shown``: the instructions the proposal was asked with (a copy of them is refused).
+        """
         old = param.value
-        verdict = check_update(param, proposal, self._checks[id(param)])
+        verdict = check_update(param, proposal, self._checks[id(param)], shown)
         base = {"name": param.name, "kind": param.kind, "old": plain(old)}
         if not verdict.ok:
             return ParamUpdate(
@@ -166,6 +172,24 @@ class LLMOptimizer(Optimizer):
             return ParamUpdate(**base, status="unchanged", new=plain(old), reason="same value")
         param.value = verdict.value
         return ParamUpdate(**base, status="accepted", new=plain(param.value))
+
+    def apply_all(
+        self, params: Sequence[Parameter], proposed: Mapping[str, Any], shown: Sequence[str]
+    ) -> list[ParamUpdate]:
+        """:meth:`apply` each parameter's proposal; remember the refused ones (with why)
+        in :attr:`refused` for the next prompt, and forget those that went through."""
+        updates = []
+        for p in params:
+            update = self.apply(p, proposed[p.name], [*shown, f"{p.name} ({p.kind})"])
+            if update.status == "rejected":
+                self.refused[p.name] = {
+                    "value": shorten(update.new, REFUSED_BUDGET),
+                    "reason": update.reason,
+                }
+            else:
+                self.refused.pop(p.name, None)
+            updates.append(update)
+        return updates
 
     def skipped(self, param: Parameter, reason: str, status: Status = "skipped") -> ParamUpdate:
         return ParamUpdate(
@@ -207,6 +231,7 @@ class LLMOptimizer(Optimizer):
         out = super().state_dict()
         out["steps"] = self.steps
         out["last_score"] = self.last_score
+        out["refused"] = {k: dict(v) for k, v in self.refused.items()}
         out.update(self._extra_state())
         return out
 
@@ -214,4 +239,5 @@ class LLMOptimizer(Optimizer):
         super().load_state_dict(state_dict)
         self.steps = int(state_dict.get("steps", 0))
         self.last_score = state_dict.get("last_score")
+        self.refused = {k: dict(v) for k, v in state_dict.get("refused", {}).items()}
         self._load_extra_state(state_dict)

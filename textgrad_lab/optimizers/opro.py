@@ -5,8 +5,10 @@
     report = await opt.astep()   # adds (current values, 0.4) to the history, proposes new ones
 
 It needs no gradients; :meth:`make_propagator` gives the trace algebra (no LLM call)
-so that a Trainer's backward stays free. A proposal is checked against each
-parameter's kind and constraints like any other update.
+so that a Trainer's backward stays free. The reply model is built for each step with
+one required value per parameter (:mod:`textgrad_lab.optimizers.replies`). A proposal
+is checked against each parameter's kind and constraints like any other update; the
+refused ones are shown, with the reason, in the next prompt.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, ConfigDict
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers.base import ParamsArg
@@ -24,17 +26,24 @@ from textgrad_lab.optimizers.prompts_opro import (
     ENTRY_VALUE,
     OPRO_SYSTEM,
     OPRO_USER,
+    REFUSED_ENTRY,
+    REFUSED_TITLE,
+    REPLY_LINES,
     VARIABLE,
 )
-from textgrad_lab.optimizers.report import ParamUpdate, StepReport, plain
+from textgrad_lab.optimizers.replies import REASONING_CHARS, nested_reply, values_of
+from textgrad_lab.optimizers.report import StepReport, plain
 from textgrad_lab.optimizers.updates import same_value
 from textgrad_lab.text.shorten import shorten
 from textgrad_lab.text.trace import TracePropagator
 
 
+# The base of each step's reply model (see OPRO.reply_model), which adds the ``values``
+# object. (No docstring: it would be sent with the schema.)
 class OproReply(BaseModel):
-    reasoning: str = Field(default="", description="brief")
-    values: dict[str, JsonValue] = Field(description="variable name -> complete new value")
+    model_config = ConfigDict(extra="forbid")
+
+    reasoning: str = ""
 
 
 class OPRO(LLMOptimizer):
@@ -46,6 +55,7 @@ class OPRO(LLMOptimizer):
         history_size: how many (values, score) pairs are kept, the best ones.
         constraints: ``{param or name: [str | check]}``; see :class:`LLMOptimizer`.
         value_budget: tokens each value in the history is shortened to.
+        reasoning_chars: the most characters of the reply's reasoning.
         temperature: sampling temperature of the proposals (some spread helps search).
     """
 
@@ -57,6 +67,7 @@ class OPRO(LLMOptimizer):
         history_size: int = 20,
         constraints: Constraints | None = None,
         value_budget: int = 300,
+        reasoning_chars: int = REASONING_CHARS,
         temperature: float = 0.7,
         max_tokens: int | None = None,
     ) -> None:
@@ -72,6 +83,7 @@ class OPRO(LLMOptimizer):
         )
         self.history_size = history_size
         self.value_budget = value_budget
+        self.reasoning_chars = reasoning_chars
         # Best first: {"values": {name: JSON value}, "score": float, "step": int}.
         self.history: list[dict[str, Any]] = []
         self._pending: float | None = None
@@ -97,6 +109,14 @@ class OPRO(LLMOptimizer):
         self.history.sort(key=lambda h: (-h["score"], -h["step"]))
         del self.history[self.history_size :]
 
+    def reply_model(self) -> type[OproReply]:
+        """The step's reply model: a reasoning, then one required value per parameter."""
+        return nested_reply(OproReply, "values", self.params, reasoning_chars=self.reasoning_chars)
+
+    def reply_lines(self) -> list[str]:
+        names = ", ".join(p.name for p in self.params)
+        return [line.format(names=names) for line in REPLY_LINES]
+
     def prompt(self) -> list[dict[str, str]]:
         variables = []
         for p in self.params:
@@ -119,10 +139,12 @@ class OPRO(LLMOptimizer):
             )
             for h in reversed(self.history)  # worst first: the best sit next to the question
         ]
+        history = "\n\n".join(entries)
+        if self.refused:
+            refused = "\n".join(REFUSED_ENTRY.format(name=k, **v) for k, v in self.refused.items())
+            history += f"\n\n# {REFUSED_TITLE}\n{refused}"
         user = OPRO_USER.format(
-            variables="\n".join(variables),
-            history="\n\n".join(entries),
-            names=", ".join(p.name for p in self.params),
+            variables="\n".join(variables), history=history, reply="\n".join(self.reply_lines())
         )
         return [{"role": "system", "content": OPRO_SYSTEM}, {"role": "user", "content": user}]
 
@@ -136,24 +158,16 @@ class OPRO(LLMOptimizer):
         if not self.history:
             reason = "no score recorded yet: call record_score(score) before astep()"
             return self.report(ledger, [self.skipped(p, reason) for p in self.params], started)
-        reply, error = await ledger.ask("propose values", self.prompt(), OproReply)
+        reply, error = await ledger.ask("propose values", self.prompt(), self.reply_model())
         if reply is None:
             why = f"the step's call failed: {error}"
             return self.report(
                 ledger, [self.skipped(p, why, "failed") for p in self.params], started
             )
         assert isinstance(reply, OproReply)
-        updates: list[ParamUpdate] = []
-        for p in self.params:
-            if p.name in reply.values:
-                updates.append(self.apply(p, reply.values[p.name]))
-            else:
-                updates.append(self.skipped(p, "no value proposed for it", "unchanged"))
-        known = {p.name for p in self.params}
-        notes = [
-            f"value for unknown parameter {k!r} ignored" for k in reply.values if k not in known
-        ]
-        return self.report(ledger, updates, started, reasoning=reply.reasoning, notes=notes)
+        proposed = values_of(reply, "values")
+        updates = self.apply_all(self.params, proposed, self.reply_lines())
+        return self.report(ledger, updates, started, reasoning=reply.reasoning)
 
     # -- persistence --------------------------------------------------------------------
     def _extra_state(self) -> dict[str, Any]:

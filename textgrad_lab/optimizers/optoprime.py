@@ -8,8 +8,11 @@ The prompt shows the parameters (value, role, the rules of their kind and their
 constraints), the documentation of the functions the runs called, each run as
 code-like lines with its intermediate values and the feedback on its output, and,
 with ``memory=k``, the values and feedback of the last k steps. The reply gives a
-reasoning and a suggestion per parameter; each suggestion is checked against its
-parameter's kind and constraints before it is set.
+short reasoning and a new value for every parameter, under its name: the reply model
+is built for each step (:mod:`textgrad_lab.optimizers.replies`), so that a model
+decoding under its schema writes exactly those names. Each value is checked against
+its parameter's kind and constraints before it is set; a refused one is shown, with
+the reason, in the next step's prompt.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, ConfigDict
 
 from textgrad_lab.graphs import Parameter
 from textgrad_lab.llm.base import Engine
@@ -36,11 +39,14 @@ from textgrad_lab.optimizers.prompts_optoprime import (
     NO_FUNCTIONS,
     OPTO_SYSTEM,
     OPTO_USER,
+    REFUSED_RULE,
+    REPLY_LINES,
     RULE_LINE,
     SECTION,
     SHARED_TITLE,
     VARIABLE,
 )
+from textgrad_lab.optimizers.replies import REASONING_CHARS, nested_reply, values_of
 from textgrad_lab.optimizers.report import ParamUpdate, StepReport
 from textgrad_lab.text.fields import template_fields
 from textgrad_lab.text.shorten import render_value, shorten
@@ -48,11 +54,12 @@ from textgrad_lab.text.trace import TraceGrad, TracePropagator
 from textgrad_lab.text.trace_render import render_traces
 
 
+# The base of each step's reply model (see OptoPrime.reply_model), which adds the
+# ``suggestion`` object. (No docstring: it would be sent with the schema.)
 class OptoReply(BaseModel):
-    reasoning: str = Field(default="", description="brief")
-    suggestion: dict[str, JsonValue] = Field(
-        default_factory=dict, description="variable name -> complete new value"
-    )
+    model_config = ConfigDict(extra="forbid")
+
+    reasoning: str = ""
 
 
 def _block(value: str) -> str:
@@ -70,6 +77,8 @@ class OptoPrime(LLMOptimizer):
         value_budget: tokens each traced value is shortened to (by the propagator that
             :meth:`make_propagator` builds) and each remembered value.
         feedback_budget: tokens of feedback per remembered step.
+        reasoning_chars: the most characters of the reply's reasoning.
+        temperature, max_tokens: sampling options of the step's call.
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class OptoPrime(LLMOptimizer):
         constraints: Constraints | None = None,
         value_budget: int = 200,
         feedback_budget: int = 400,
+        reasoning_chars: int = REASONING_CHARS,
         temperature: float = 0.0,
         max_tokens: int | None = None,
     ) -> None:
@@ -97,17 +107,29 @@ class OptoPrime(LLMOptimizer):
         self.memory = memory
         self.value_budget = value_budget
         self.feedback_budget = feedback_budget
+        self.reasoning_chars = reasoning_chars
         # (values, feedback) of earlier steps, oldest first, at most ``memory`` long.
         self.memory_log: list[dict[str, Any]] = []
 
     def make_propagator(self) -> TracePropagator:
         return TracePropagator(value_budget=self.value_budget)
 
+    def reply_model(self, params: list[Parameter]) -> type[OptoReply]:
+        """The step's reply model: a reasoning, then one required value per parameter."""
+        return nested_reply(OptoReply, "suggestion", params, reasoning_chars=self.reasoning_chars)
+
     # -- the prompt -------------------------------------------------------------------
+    def reply_lines(self, params: list[Parameter]) -> list[str]:
+        names = ", ".join(p.name for p in params)
+        return [line.format(names=names) for line in REPLY_LINES]
+
     def _variable(self, p: Parameter) -> str:
         # Plain text needs no rule; a template must keep its fields.
         plain_text = p.kind == "text" and not template_fields(str(p.value))
         rules = ([] if plain_text else [kind_rule(p)]) + self.constraint_notes(p)
+        refused = self.refused.get(p.name)
+        if refused:
+            rules.append(REFUSED_RULE.format(**refused))
         return VARIABLE.format(
             name=p.name,
             kind=p.kind,
@@ -146,7 +168,7 @@ class OptoPrime(LLMOptimizer):
             else "",
             runs="\n\n".join(runs),
             sections=sections,
-            names=", ".join(p.name for p in params),
+            reply="\n".join(self.reply_lines(params)),
         )
         return [{"role": "system", "content": OPTO_SYSTEM}, {"role": "user", "content": user}]
 
@@ -185,7 +207,8 @@ class OptoPrime(LLMOptimizer):
         if not any(skip_reason(p.grad) is None for p in active):
             updates += [self.skipped(p, "the feedback asks for no change") for p in active]
             return self.report(ledger, updates, started)
-        reply, error = await ledger.ask("suggest values", self.prompt(active), OptoReply)
+        model = self.reply_model(active)
+        reply, error = await ledger.ask("suggest values", self.prompt(active), model)
         if reply is None:
             updates += [
                 self.skipped(p, f"the step's call failed: {error}", "failed") for p in active
@@ -193,22 +216,15 @@ class OptoPrime(LLMOptimizer):
             return self.report(ledger, updates, started)
         assert isinstance(reply, OptoReply)
         self._remember(active)
-        by_name = {p.name: p for p in active}
-        notes = [
-            f"suggestion for {name!r} ignored: no such parameter with feedback this step"
-            for name in reply.suggestion
-            if name not in by_name
-        ]
-        for p in active:
-            if p.name in reply.suggestion:
-                updates.append(self.apply(p, reply.suggestion[p.name]))
-            else:
-                updates.append(self.skipped(p, "no suggestion for it", "unchanged"))
-        return self.report(ledger, updates, started, reasoning=reply.reasoning, notes=notes)
+        suggested = values_of(reply, "suggestion")
+        updates += self.apply_all(active, suggested, self.reply_lines(active))
+        return self.report(ledger, updates, started, reasoning=reply.reasoning)
 
     # -- persistence --------------------------------------------------------------------
     def _extra_state(self) -> dict[str, Any]:
-        return {"memory_log": [dict(m) for m in self.memory_log]}
+        return {
+            "memory_log": [dict(m) for m in self.memory_log],
+        }
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         self.memory_log = [dict(m) for m in state.get("memory_log", [])]

@@ -14,8 +14,17 @@ OPRO_USER = """# Variables
 {history}
 
 # Reply
-values maps each variable name ({names}) to its complete new value."""
+{reply}"""
+
+# The reply's fields, in the order the reply model asks for them. Shown to the model and
+# used to refuse a value that merely copies them.
+REPLY_LINES = (
+    "reasoning: in one or two sentences, what the better values have in common.",
+    "values: the complete new value of each variable, under its name: {names}.",
+)
 
 VARIABLE = "- {name} ({kind}){role}{rules}"
 ENTRY = "## Score {score}\n{values}"
 ENTRY_VALUE = "{name}: {value}"
+REFUSED_TITLE = "Refused proposals (not scored)"
+REFUSED_ENTRY = "{name}: {value}\nreason: {reason}"

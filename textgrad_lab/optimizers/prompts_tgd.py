@@ -16,7 +16,14 @@ TGD_USER = """## Variable `{name}` ({kind}){role}
 {feedback}
 {sections}
 ## Reply
-new_value: {rule}."""
+{reply}"""
+
+# The reply's fields, in the order the reply model asks for them. Shown to the model and
+# used to refuse a value that merely copies them.
+REPLY_LINES = (
+    "reasoning: one or two sentences on what to change.",
+    "new_value: {rule}.",
+)
 
 ROLE = ": {role}"
 SECTION = "\n## {title}\n{body}\n"

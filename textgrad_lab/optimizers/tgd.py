@@ -8,8 +8,14 @@
 
 Each parameter whose feedback asks for a change gets one call that sees its role,
 value, feedback, constraints, in-context examples and, with ``momentum=k``, its last
-k values with the feedback each one got. A reply that breaks the parameter's kind or
-a checked constraint is refused with the reason (kept for the next step's prompt).
+k values with the feedback each one got. The reply model is built for the parameter
+(:mod:`textgrad_lab.optimizers.replies`): a short reasoning, then ``new_value`` typed
+by its kind and bounded in length, so that a model decoding under the schema must
+close it. A reply that breaks the parameter's kind or a checked constraint is refused
+with the reason (kept for the next step's prompt).
+
+The critiques of the backward are capped too (``critique_max_tokens``, passed to the
+propagator that :meth:`make_propagator` builds).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, create_model
 
 from textgrad_lab.graphs import Parameter
 from textgrad_lab.llm.base import Engine
@@ -38,19 +44,24 @@ from textgrad_lab.optimizers.prompts_tgd import (
     HISTORY_TITLE,
     REJECTED_BODY,
     REJECTED_TITLE,
+    REPLY_LINES,
     ROLE,
     SECTION,
     TGD_SYSTEM,
     TGD_USER,
 )
+from textgrad_lab.optimizers.replies import REASONING_CHARS, reasoning_field, value_field
 from textgrad_lab.optimizers.report import CallLedger, ParamUpdate, StepReport, plain
 from textgrad_lab.text.shorten import render_value, shorten
-from textgrad_lab.text.textual import TextualPropagator
+from textgrad_lab.text.textual import CRITIQUE_MAX_TOKENS, TextualPropagator
 
 
+# The base of each parameter's reply model (see TGD.reply_model), which adds a typed,
+# bounded ``new_value``. (No docstring: it would be sent with the schema.)
 class TGDReply(BaseModel):
-    reasoning: str = Field(default="", description="one or two sentences")
-    new_value: JsonValue = Field(description="the complete new value")
+    model_config = ConfigDict(extra="forbid")
+
+    reasoning: str = ""
 
 
 class TGD(LLMOptimizer):
@@ -65,6 +76,9 @@ class TGD(LLMOptimizer):
         gradient_budget: tokens the feedback of one parameter is shortened to.
         value_budget: tokens of each value shown in the momentum history; and of the
             values shown by the propagator that :meth:`make_propagator` builds.
+        reasoning_chars: the most characters of an update's reasoning.
+        critique_max_tokens: the token cap of each critique call of the backward.
+        temperature, max_tokens: sampling options of the update calls.
     """
 
     def __init__(
@@ -77,6 +91,8 @@ class TGD(LLMOptimizer):
         momentum: int = 0,
         gradient_budget: int = 1200,
         value_budget: int = 400,
+        reasoning_chars: int = REASONING_CHARS,
+        critique_max_tokens: int | None = CRITIQUE_MAX_TOKENS,
         temperature: float = 0.0,
         max_tokens: int | None = None,
     ) -> None:
@@ -94,13 +110,26 @@ class TGD(LLMOptimizer):
         )
         self.gradient_budget = gradient_budget
         self.value_budget = value_budget
+        self.reasoning_chars = reasoning_chars
+        self.critique_max_tokens = critique_max_tokens
         self.examples: dict[int, list[str]] = {id(p): [] for p in self.params}
         for key, items in (examples or {}).items():
             p = self._resolve(key, "examples")
             self.examples[id(p)].extend(str(x) for x in items)
 
     def make_propagator(self) -> TextualPropagator:
-        return TextualPropagator(self.engine, value_budget=self.value_budget)
+        return TextualPropagator(
+            self.engine, value_budget=self.value_budget, max_tokens=self.critique_max_tokens
+        )
+
+    def reply_model(self, param: Parameter) -> type[TGDReply]:
+        """The reply model of ``param``'s update: a reasoning, then its typed new value."""
+        return create_model(
+            TGDReply.__name__,
+            __base__=TGDReply,
+            reasoning=reasoning_field(self.reasoning_chars),
+            new_value=value_field(param, f"the complete new value of {param.name}"),
+        )
 
     # -- one step ---------------------------------------------------------------------
     async def astep(self) -> StepReport:
@@ -118,6 +147,9 @@ class TGD(LLMOptimizer):
                     jobs.append(self._update(p, int(group["momentum"]), ledger))
         updates.extend(await asyncio.gather(*jobs))
         return self.report(ledger, updates, started)
+
+    def reply_lines(self, param: Parameter) -> list[str]:
+        return [line.format(rule=kind_rule(param)) for line in REPLY_LINES]
 
     def prompt(self, param: Parameter, momentum: int) -> list[dict[str, str]]:
         """The messages of ``param``'s update call."""
@@ -152,23 +184,24 @@ class TGD(LLMOptimizer):
             value=render_value(param.value),
             feedback=feedback,
             sections="".join(sections),
-            rule=kind_rule(param),
+            reply="\n".join(self.reply_lines(param)),
         )
         return [{"role": "system", "content": TGD_SYSTEM}, {"role": "user", "content": user}]
 
     async def _update(self, param: Parameter, momentum: int, ledger: CallLedger) -> ParamUpdate:
         messages = self.prompt(param, momentum)
-        reply, error = await ledger.ask(f"update {param.name}", messages, TGDReply)
+        reply, error = await ledger.ask(f"update {param.name}", messages, self.reply_model(param))
         if reply is None:
             return self.skipped(param, f"the update call failed: {error}", status="failed")
         assert isinstance(reply, TGDReply)
         state = self.state.setdefault(param, {})
         old = param.value
         feedback = gradient_text(param.grad, self.value_budget)
-        update = self.apply(param, reply.new_value)
+        new_value = reply.new_value  # type: ignore[attr-defined]  # added by reply_model
+        update = self.apply(param, new_value, self.reply_lines(param))
         if update.status == "rejected":
             state["rejected"] = {
-                "value": shorten(reply.new_value, self.value_budget),
+                "value": shorten(new_value, self.value_budget),
                 "reason": update.reason,
             }
         else:

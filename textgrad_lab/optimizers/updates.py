@@ -4,6 +4,11 @@ A proposal is refused, with the reason, when it is not of the parameter's kind (
 number that does not parse, JSON that does not load or changes shape, code that does
 not parse or changes the function's signature), when it drops a prompt template's
 ``{fields}``, or when a constraint check returns a reason.
+
+A text proposal is also refused when it cannot be a value at all: it is empty, has no
+words, is the parameter's name, copies the parameter's role or the text an optimizer
+showed as instructions (``shown``), or is one phrase repeated over and over. Small
+models decoding under a schema write such things when they have nothing to say.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ from textgrad_lab.text.fields import template_fields
 Check = Callable[[Any], "str | None"]
 
 _FENCED = re.compile(r"^\s*```[A-Za-z0-9_+-]*[ \t]*\n(.*?)\n?```\s*$", re.DOTALL)
+_WORD = re.compile(r"[^\W_]+")
 UPDATABLE_KINDS = ("text", "number", "json", "code", "array")
+# A text of at least this many words whose distinct words are fewer than this share of
+# them is one phrase looping ("system.system.system..."), not a value.
+_LOOP_WORDS = 12
+_LOOP_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,35 @@ def _code(proposal: Any, old: Any, name: str) -> Verdict:
     return Verdict(True, source)
 
 
-def _text(proposal: Any, old: Any) -> Verdict:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _inside(words: list[str], text: str) -> bool:
+    """Whether ``words`` (two or more) occur as a run of consecutive words of ``text``.
+    (One word is too little to tell a copy from a coincidence.)"""
+    other = _words(text)
+    n = len(words)
+    return n > 1 and any(other[i : i + n] == words for i in range(len(other) - n + 1))
+
+
+def absurd_reason(param: Parameter, value: str, shown: Sequence[str] = ()) -> str | None:
+    """Why a text proposal cannot be a value of ``param``, or None when it may be one."""
+    words = _words(value)
+    if not words:
+        return "the proposal has no words"
+    if words == _words(param.name):
+        return "the proposal is the variable's name, not a value for it"
+    if len(words) >= _LOOP_WORDS and len(set(words)) < _LOOP_SHARE * len(words):
+        return "the proposal repeats one phrase over and over"
+    if param.role and _inside(words, param.role):
+        return "the proposal copies the variable's description instead of giving a value"
+    if any(_inside(words, text) for text in shown):
+        return "the proposal copies the instructions of the request instead of giving a value"
+    return None
+
+
+def _text(proposal: Any, old: Any, param: Parameter, shown: Sequence[str]) -> Verdict:
     if not isinstance(proposal, str):
         return Verdict(
             False, reason=f"a text value must be a string, got {type(proposal).__name__}"
@@ -177,6 +215,10 @@ def _text(proposal: Any, old: Any) -> Verdict:
     value = proposal.strip()
     if not value:
         return Verdict(False, reason="the proposal is empty")
+    if value != str(old).strip():
+        problem = absurd_reason(param, value, shown)
+        if problem:
+            return Verdict(False, reason=problem)
     before = template_fields(str(old))
     if before:
         after = template_fields(value)
@@ -194,12 +236,18 @@ def _text(proposal: Any, old: Any) -> Verdict:
     return Verdict(True, value)
 
 
-def check_update(param: Parameter, proposal: Any, checks: Sequence[Check] = ()) -> Verdict:
-    """Whether ``proposal`` may become ``param``'s value, and the value in its kind's form."""
+def check_update(
+    param: Parameter, proposal: Any, checks: Sequence[Check] = (), shown: Sequence[str] = ()
+) -> Verdict:
+    """Whether ``proposal`` may become ``param``'s value, and the value in its kind's form.
+
+    ``shown``: instructions the proposal was asked with; a text proposal copied from
+    them is refused (see :func:`absurd_reason`).
+    """
     kind = param.kind
     old = param.value
     if kind == "text":
-        verdict = _text(proposal, old)
+        verdict = _text(proposal, old, param, shown)
     elif kind == "number":
         verdict = _number(proposal, old)
     elif kind == "json":
