@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from graph_testkit import AsyncPathPropagator, PathPropagator, f1, f2, inc
 from test_graph_backward_rules import expected_grads, random_graph
@@ -82,7 +83,7 @@ def test_traced_graphs_are_swept_by_falling_id() -> None:
         b, c = f1(a), f2(a, "k")
         out = f2(b, c)
     plan = plan_backward(g, out)
-    assert plan.order == sorted(plan.relevant, reverse=True)
+    assert list(plan.order) == sorted(plan.relevant, reverse=True)
     assert plan.relevant == {n.id for n in g.nodes()}
     assert plan.pending == {out.id: 0, b.id: 1, c.id: 1, a.id: 2, g.inputs_of(a)[0][0].id: 1}
 
@@ -131,3 +132,57 @@ def test_a_local_step_must_answer_every_target() -> None:
         ValueError, match=rf"gave 0 gradients for the 1 inputs of node '{out.name}'"
     ):
         g.backward(out, propagator=Short())
+
+
+def test_a_graph_knows_when_every_node_drains_into_its_output() -> None:
+    p, q = tl.Parameter(1.0, name="p"), tl.Parameter(2.0, name="q")
+    with tl.trace() as g:
+        a = tl.numeric.mul(p, q)
+        out = tl.numeric.add(a, p)
+    assert g.drains_into(out) and not g.drains_into(a)
+    loaded = tl.Graph.from_json(g.to_json())
+    assert loaded.drains_into(loaded.node(out.id))
+    assert not renumbered(g, random.Random(0))[0].drains_into(out)  # ids against the edges
+
+    with tl.trace() as side:
+        a = tl.numeric.mul(p, q)
+        tl.numeric.neg(a)  # a second output
+        out = tl.numeric.add(a, p)
+    assert not side.drains_into(out)
+
+    with tl.trace() as bare:
+        out = tl.numeric.add(p, tl.numeric.sum(np.ones(2)))  # sum has no traced input
+    assert not bare.drains_into(out)
+
+
+@pytest.mark.parametrize("shape", ["drains", "side output", "frozen", "bare op", "by hand"])
+def test_every_plan_gives_the_same_gradients(shape: str) -> None:
+    """Whether the plan searches the graph or not, the gradients are the same."""
+    p, q = tl.Parameter(1.5, name="p"), tl.Parameter(-2.0, name="q")
+    q.trainable = shape != "frozen"
+    N = tl.numeric
+    with tl.trace() as g:
+        a = N.mul(p, q)
+        b = N.add(N.sigmoid(a), N.mul(a, a))
+        if shape == "side output":
+            N.neg(b)
+        c = N.mul(b, p) if shape != "bare op" else N.mul(b, N.exp(N.sum(np.ones(2))))
+        out = N.add(c, N.tanh(a))
+    if shape == "by hand":
+        g, ids = renumbered(g, random.Random(1))
+        out = g.node(ids[out.id])
+    assert g.drains_into(out) == (shape in ("drains", "frozen"))  # frozen: the plan sees it
+    got = g.backward(out)
+    x, y = 1.5, -2.0
+    sig = 1 / (1 + np.exp(-x * y))
+    db_da = sig * (1 - sig) + 2 * x * y
+    scale = x if shape != "bare op" else np.exp(2.0)
+    b_val = sig + (x * y) ** 2
+    dout_da = scale * db_da + (1 - np.tanh(x * y) ** 2)
+    want_p = dout_da * y + (b_val if shape != "bare op" else 0.0)
+    want_q = dout_da * x
+    assert got["p"] == pytest.approx(want_p, rel=1e-12)
+    if shape == "frozen":
+        assert "q" not in got
+    else:
+        assert got["q"] == pytest.approx(want_q, rel=1e-12)

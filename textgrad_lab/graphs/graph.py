@@ -39,6 +39,15 @@ class Graph:
         self._lock = threading.Lock()
         # Per-node gradients of the last backward, for inspection (feedback per node).
         self.grads: dict[int, Any] = {}
+        # Its shape, kept up to date while building so that a backward can tell at once
+        # whether every node lies on a path from a parameter to the output (see
+        # drains_into): how many nodes nothing consumes yet, how many non-parameter nodes
+        # have no traced input, and whether ids count from 0 with every edge running from
+        # a lower id to a higher one (tracing numbers each node from 0, after its inputs;
+        # a graph built by hand may not).
+        self._sinks = 0
+        self._bare = 0
+        self._ordered = True
 
     # -- building -------------------------------------------------------------------
     def param_node(self, param: Parameter) -> Node:
@@ -63,6 +72,7 @@ class Graph:
             )
             self._param_nodes[id(param)] = node
             self.nx.add_node(node_id, node=node, inputs=())
+            self._sinks += 1
         return node
 
     def add_op_node(
@@ -91,15 +101,21 @@ class Graph:
             adj = g._succ  # direct access keeps per-edge cost low on the hot tracing path
             ins: list[tuple[Node, list[str]]] = []
             for parent, label in parents:
-                edge = adj[parent.id].get(node_id)
+                consumers = adj[parent.id]
+                edge = consumers.get(node_id)
                 if edge is None:
+                    if not consumers:
+                        self._sinks -= 1
                     labels = [label]
                     g.add_edge(parent.id, node_id, labels=labels)
                     ins.append((parent, labels))  # the same list: a repeat input extends both
                 else:
                     edge["labels"].append(label)
+            self._sinks += 1
             if ins:
                 g._node[node_id]["inputs"] = tuple(ins)
+            else:
+                self._bare += 1
         return node
 
     def add_node(self, node: Node) -> None:
@@ -111,8 +127,13 @@ class Graph:
                     f"two nodes with id {node.id} ({other.name!r}, {node.name!r}); ids must be unique"
                 )
             self.nx.add_node(node.id, node=node, inputs=())
+            self._sinks += 1
+            if node.id < 0:
+                self._ordered = False
             if node.param is not None:
                 self._param_nodes[id(node.param)] = node
+            else:
+                self._bare += 1
             # Nodes added later must not reuse this id.
             self._ids = itertools.count(max(next(self._ids), node.id + 1))
 
@@ -122,11 +143,18 @@ class Graph:
             for end in (source, target):
                 if not self.contains(end):
                     raise GraphError(f"node {end.name!r} is not in {self!r}; add it first")
-            edge = self.nx._succ[source.id].get(target.id)
+            consumers = self.nx._succ[source.id]
+            edge = consumers.get(target.id)
             if edge is None:
+                data = self.nx._node[target.id]
+                if not consumers:
+                    self._sinks -= 1
+                if not data["inputs"] and target.param is None:
+                    self._bare -= 1
+                if source.id >= target.id:
+                    self._ordered = False
                 kept = list(labels)
                 self.nx.add_edge(source.id, target.id, labels=kept)
-                data = self.nx._node[target.id]
                 data["inputs"] = (*data["inputs"], (source, kept))
             else:
                 edge["labels"].extend(labels)
@@ -153,6 +181,20 @@ class Graph:
     def parameters(self, trainable_only: bool = True) -> list[Parameter]:
         params = [n.param for n in self._param_nodes.values() if n.param is not None]
         return [p for p in params if p.trainable or not trainable_only]
+
+    def drains_into(self, node: Node) -> bool:
+        """Whether every node of this graph lies on a path from a parameter to ``node``,
+        numbered after its inputs with no gaps: then ``node`` is the last id, and a
+        backward from it visits every node, by falling id, with nothing to prune but the
+        parameters not chosen. Kept while building, so this costs nothing to ask.
+        """
+        return (
+            self._sinks == 1
+            and self._bare == 0
+            and self._ordered
+            and not self.nx._succ[node.id]
+            and len(self.nx._node) == node.id + 1
+        )
 
     def contains(self, node: Node) -> bool:
         return node._graph() is self and node.id in self.nx

@@ -70,26 +70,32 @@ class BackwardPlan:
     node waits for) and ``targets`` serve the concurrent sweep and are made on first use.
     """
 
-    __slots__ = ("_graph", "_pending", "every_input", "order", "output", "relevant", "stops")
+    __slots__ = ("_graph", "_pending", "_relevant", "every_input", "order", "output", "stops")
 
     def __init__(
         self,
         graph: Graph,
         output: int,
-        relevant: set[int],
+        relevant: set[int] | None,
         stops: set[int],
-        order: list[int],
+        order: Sequence[int],
         *,
         pending: dict[int, int] | None = None,
         every_input: bool = False,
     ) -> None:
         self._graph = graph
         self.output = output
-        self.relevant = relevant
+        self._relevant = relevant  # None: every node of the graph
         self.stops = stops
         self.order = order
         self._pending = pending
         self.every_input = every_input
+
+    @property
+    def relevant(self) -> set[int]:
+        if self._relevant is None:
+            self._relevant = set(self._graph.nx._node)
+        return self._relevant
 
     @property
     def pending(self) -> dict[int, int]:
@@ -133,6 +139,11 @@ def plan_backward(
     starts = _starts(graph, params)
 
     if depth is None:
+        if len(starts) == len(graph._param_nodes) and graph.drains_into(output):
+            # Every node lies on a path from a chosen parameter to the output (one loss
+            # over trainable parameters, as traced): all take part, and falling ids put
+            # consumers first. Nothing to search.
+            return BackwardPlan(graph, o, None, set(), range(o, -1, -1), every_input=True)
         ancestors, leaves, ordered = _ancestors(pred, o)
         if ordered and all(n in starts for n in leaves):
             # Every path up from the output ends at a chosen parameter (the usual case:
