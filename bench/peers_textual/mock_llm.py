@@ -66,8 +66,9 @@ def reply_for(body: dict[str, Any]) -> tuple[str, str]:
         if name == "TGDReply":
             return "update", json.dumps({"reasoning": REASONING, "new_value": NEW_PROMPT})
         if name == "OptoReply":
-            found = re.search(r"\(([^()]*)\) to its complete new value", text)
-            names = found.group(1).split(", ") if found else []
+            # The reply model is built per step: its suggestion object requires each name.
+            schema = fmt["json_schema"]["schema"]
+            names = next(iter(schema.get("$defs", {}).values()), {}).get("required", [])
             suggestion = {n: NEW_PROMPT for n in names}
             return "update", json.dumps({"reasoning": REASONING, "suggestion": suggestion})
         raise ValueError(f"unknown schema {name}")
