@@ -186,3 +186,18 @@ def test_every_plan_gives_the_same_gradients(shape: str) -> None:
         assert "q" not in got
     else:
         assert got["q"] == pytest.approx(want_q, rel=1e-12)
+
+
+def test_a_small_backward_late_in_a_large_graph() -> None:
+    """Few nodes take part, with ids far apart: the sweep keeps gradients by id, not in a
+    list as long as the graph."""
+    p = tl.Parameter(0.0, name="p")
+    with tl.trace() as g:
+        x = inc(inc(p))
+        for _ in range(300):
+            inc(1.0)  # unrelated work between the two halves
+        out = tl.numeric.mul(x, x)
+    assert g.backward(out) == {"p": 4.0}
+    assert set(g.grads) == {out.id, x.id, g.inputs_of(x)[0][0].id, g.inputs_of(out)[0][0].id} | {
+        n.id for n in g.nodes() if n.param is p
+    }

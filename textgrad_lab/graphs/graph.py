@@ -25,10 +25,7 @@ class Graph:
     """Nodes are integer ids in ``self.nx``; each carries its :class:`Node` as ``node``.
 
     Edges run from an input to the op that consumed it; ``labels`` names the argument
-    slots the input filled (``["a", "b"]`` for ``mul(x, x)``). Each node also carries
-    ``inputs``: its traced inputs with those labels, in edge order, as a tuple of
-    ``(Node, labels)``. It is made once while tracing, so the reverse sweep hands a node
-    its inputs without rebuilding them from the edges on every backward.
+    slots the input filled (``["a", "b"]`` for ``mul(x, x)``).
     """
 
     def __init__(self, name: str = "") -> None:
@@ -71,7 +68,7 @@ class Graph:
                 param=param,
             )
             self._param_nodes[id(param)] = node
-            self.nx.add_node(node_id, node=node, inputs=())
+            self.nx.add_node(node_id, node=node)
             self._sinks += 1
         return node
 
@@ -97,24 +94,19 @@ class Graph:
                 error=error,
             )
             g = self.nx
-            g.add_node(node_id, node=node, inputs=())
+            g.add_node(node_id, node=node)
             adj = g._succ  # direct access keeps per-edge cost low on the hot tracing path
-            ins: list[tuple[Node, list[str]]] = []
             for parent, label in parents:
                 consumers = adj[parent.id]
                 edge = consumers.get(node_id)
                 if edge is None:
                     if not consumers:
                         self._sinks -= 1
-                    labels = [label]
-                    g.add_edge(parent.id, node_id, labels=labels)
-                    ins.append((parent, labels))  # the same list: a repeat input extends both
+                    g.add_edge(parent.id, node_id, labels=[label])
                 else:
                     edge["labels"].append(label)
             self._sinks += 1
-            if ins:
-                g._node[node_id]["inputs"] = tuple(ins)
-            else:
+            if not parents:
                 self._bare += 1
         return node
 
@@ -126,7 +118,7 @@ class Graph:
                 raise GraphError(
                     f"two nodes with id {node.id} ({other.name!r}, {node.name!r}); ids must be unique"
                 )
-            self.nx.add_node(node.id, node=node, inputs=())
+            self.nx.add_node(node.id, node=node)
             self._sinks += 1
             if node.id < 0:
                 self._ordered = False
@@ -146,16 +138,13 @@ class Graph:
             consumers = self.nx._succ[source.id]
             edge = consumers.get(target.id)
             if edge is None:
-                data = self.nx._node[target.id]
                 if not consumers:
                     self._sinks -= 1
-                if not data["inputs"] and target.param is None:
+                if not self.nx._pred[target.id] and target.param is None:
                     self._bare -= 1
                 if source.id >= target.id:
                     self._ordered = False
-                kept = list(labels)
-                self.nx.add_edge(source.id, target.id, labels=kept)
-                data["inputs"] = (*data["inputs"], (source, kept))
+                self.nx.add_edge(source.id, target.id, labels=list(labels))
             else:
                 edge["labels"].extend(labels)
 
@@ -172,7 +161,8 @@ class Graph:
 
     def inputs_of(self, node: Node) -> list[tuple[Node, list[str]]]:
         """The traced inputs of ``node`` with the argument slots each one filled."""
-        return list(self.nx._node[node.id]["inputs"])
+        nodes = self.nx.nodes
+        return [(nodes[p]["node"], d["labels"]) for p, d in self.nx._pred[node.id].items()]
 
     def consumers_of(self, node: Node) -> list[Node]:
         nodes = self.nx.nodes

@@ -29,9 +29,10 @@ class PlanTargets(Mapping[int, list[tuple[Node, list[str]]]]):
     collector to scan, which used to cost more than the sweep itself.
     """
 
-    __slots__ = ("_node", "_relevant", "_stops")
+    __slots__ = ("_node", "_pred", "_relevant", "_stops")
 
     def __init__(self, graph: Graph, relevant: set[int], stops: set[int]) -> None:
+        self._pred = graph.nx._pred
         self._node = graph.nx._node
         self._relevant = relevant
         self._stops = stops
@@ -40,7 +41,8 @@ class PlanTargets(Mapping[int, list[tuple[Node, list[str]]]]):
         relevant = self._relevant
         if n not in relevant or n in self._stops:
             return default
-        tg = [t for t in self._node[n]["inputs"] if t[0].id in relevant]
+        node = self._node
+        tg = [(node[p]["node"], d["labels"]) for p, d in self._pred[n].items() if p in relevant]
         return tg or default
 
     def __getitem__(self, n: int) -> list[tuple[Node, list[str]]]:
@@ -64,13 +66,23 @@ class BackwardPlan:
 
     ``relevant``: the nodes that take part. ``stops``: those among them at the depth
     limit, which receive gradients but take no local step. ``order``: the relevant nodes
-    with every consumer before its inputs, for a sweep that visits each once in turn.
+    with every consumer before its inputs, for a sweep that visits each once in turn;
+    ``ordered``: that order is by falling id (so the output's id is the largest).
     ``every_input``: every input of a relevant node is relevant too, so a sweep may hand
     a node all its inputs without filtering them. ``pending`` (how many gradients each
     node waits for) and ``targets`` serve the concurrent sweep and are made on first use.
     """
 
-    __slots__ = ("_graph", "_pending", "_relevant", "every_input", "order", "output", "stops")
+    __slots__ = (
+        "_graph",
+        "_pending",
+        "_relevant",
+        "every_input",
+        "order",
+        "ordered",
+        "output",
+        "stops",
+    )
 
     def __init__(
         self,
@@ -82,6 +94,7 @@ class BackwardPlan:
         *,
         pending: dict[int, int] | None = None,
         every_input: bool = False,
+        ordered: bool = True,
     ) -> None:
         self._graph = graph
         self.output = output
@@ -90,6 +103,7 @@ class BackwardPlan:
         self.order = order
         self._pending = pending
         self.every_input = every_input
+        self.ordered = ordered
 
     @property
     def relevant(self) -> set[int]:
@@ -183,7 +197,7 @@ def plan_backward(
         order = sorted(relevant, reverse=True)
     else:
         order = _count_down(pred, o, relevant, stops, pending)
-    return BackwardPlan(graph, o, relevant, stops, order, pending=pending)
+    return BackwardPlan(graph, o, relevant, stops, order, pending=pending, ordered=ordered)
 
 
 def _starts(graph: Graph, params: Sequence[Parameter] | None) -> set[int]:

@@ -14,7 +14,7 @@ from typing import Any
 from textgrad_lab.graphs.graph import Graph
 from textgrad_lab.graphs.node import Node
 from textgrad_lab.graphs.parameter import Parameter
-from textgrad_lab.graphs.plan import plan_backward
+from textgrad_lab.graphs.plan import BackwardPlan, plan_backward
 from textgrad_lab.graphs.propagator import Propagator
 
 
@@ -41,33 +41,37 @@ def run_backward_sync(
     graph.grads = node_grads = {}
     if not plan.order:
         return result
-    relevant, stops, every_input = plan.relevant, plan.stops, plan.every_input
+    stops = plan.stops
+    relevant = None if plan.every_input else plan.relevant
+    pred = graph.nx._pred
     node_data = graph.nx._node
-    inbox: dict[int, list[Any]] = {plan.output: [prop.seed(output, seed)]}
+    inbox = _inbox(plan)
+    inbox[plan.output] = [prop.seed(output, seed)]
     # bound once: the loop runs once per node
-    accumulate, local, take = prop.accumulate, prop.local, inbox.pop
+    accumulate, local = prop.accumulate, prop.local
     for nid in plan.order:
-        grads = take(nid, None)
+        grads = inbox[nid]
         if grads is None:
             continue  # every consumer answered None: nothing to pass on
-        data = node_data[nid]
-        node = data["node"]
+        inbox[nid] = None
+        node = node_data[nid]["node"]
         grad = accumulate(node, grads)
         node_grads[nid] = grad
         if node.param is not None:
             deliver(prop, result, node, grad)
         if stops and nid in stops:
             continue
-        # The inputs that take part: all of them, as traced, unless the plan pruned some.
-        # Plain loops here and below: for one or two inputs a comprehension's, a zip's or
-        # an enumerate's own cost is more than the work (Python 3.11).
-        tg: Sequence[tuple[Node, list[str]]] = data["inputs"]
-        if not every_input:
-            kept = []
-            for t in tg:
-                if t[0].id in relevant:
-                    kept.append(t)
-            tg = kept
+        # The inputs that take part: all of them unless the plan pruned some. Plain loops
+        # here and below: for one or two inputs a comprehension's, a zip's or an
+        # enumerate's own cost is more than the work (Python 3.11).
+        tg: list[tuple[Node, list[str]]] = []
+        if relevant is None:
+            for p, d in pred[nid].items():
+                tg.append((node_data[p]["node"], d["labels"]))
+        else:
+            for p, d in pred[nid].items():
+                if p in relevant:
+                    tg.append((node_data[p]["node"], d["labels"]))
         if not tg:
             continue
         outs = local(node, grad, tg)
@@ -77,13 +81,32 @@ def run_backward_sync(
         for g in outs:
             if g is not None:
                 pid = tg[i][0].id
-                box = inbox.get(pid)
+                box = inbox[pid]
                 if box is None:
                     inbox[pid] = [g]
                 else:
                     box.append(g)
             i += 1  # noqa: SIM113
     return result
+
+
+class _Sparse(dict[int, Any]):
+    """An inbox keyed by id that reads None for an id with nothing in it, like the list."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: int) -> None:
+        return None
+
+
+def _inbox(plan: BackwardPlan) -> list[Any] | _Sparse:
+    """Where gradients wait for their node, by id: a list when the ids that take part
+    fill most of 0 to the output (traced graphs), else a dict. Indexing a list costs
+    less than a dict's get and pop, and this happens once per edge."""
+    order = plan.order
+    if plan.ordered and order[-1] >= 0 and order[0] < 4 * len(order) + 64:
+        return [None] * (order[0] + 1)
+    return _Sparse()
 
 
 def _count_error(prop: Propagator[Any], node: Node, wanted: int, got: int) -> ValueError:
