@@ -13,11 +13,11 @@ step is kept only when the validation score does not fall.
 The default optimizer is OptoPrime: its backward makes no LLM call (each parameter gets
 the feedback with the traced subgraph) and its step is one call, which keeps a run on
 the small local model short. ``--optimizer tgd`` writes a critique per edge first (one
-more call per sample and step).
+more call per sample and step); ``--optimizer opro`` learns from the scores alone.
 
 The defaults are sized so that the whole run (SmolLM2-135M on 2 CPU cores, no key, no
-network) takes a few minutes; with a hosted model use the literature's split
-(--split 50,100,100) and more steps.
+network) takes about a minute and a half on a quiet machine, with any of the three;
+with a hosted model use the literature's split (--split 50,100,100) and more steps.
 
 Data: ../shared/data/bbh/object_counting.json relative to the repository root, or the
 folder named by $TEXTGRAD_LAB_DATA.
@@ -69,7 +69,8 @@ workflow = tl.train.Workflow(
     data=DATA_DIR / "bbh" / "object_counting.json",
     split=(6, 8, 8),  # train / validation / test, in file order
     optimizer="optoprime",
-    optimizer_options={"max_tokens": 256},  # bounds the one update call per step
+    # Caps each update call; the reply model bounds its reasoning and each value too.
+    optimizer_options={"max_tokens": 256},
     model="local/smollm2",
     defaults={"steps": 3, "batch_size": 3, "concurrency": 2},
 )

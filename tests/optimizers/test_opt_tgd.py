@@ -263,3 +263,16 @@ async def test_tgd_also_reads_trace_gradients():
     assert 'solver(system=system, user="How many?")' in prompt
     assert "Feedback on solver_1: expected a number" in prompt
     assert report.accepted == ["system"]
+
+
+async def test_a_text_with_the_same_words_is_recorded_unchanged():
+    system = make_params()[0]
+    give_feedback(system, "be brief")
+    report = await TGD([system], engine=engine_for({"system": "answer the question,"})).astep()
+    update = report.update_for("system")
+    assert update.status == "unchanged" and "same words" in update.reason
+    assert system.value == "Answer the question."
+    template = tl.Parameter("Q: {q}", name="template")
+    give_feedback(template, "no colon")
+    report = await TGD([template], engine=engine_for({"template": "Q {q}"})).astep()
+    assert report.update_for("template").status == "accepted"  # a template's punctuation counts

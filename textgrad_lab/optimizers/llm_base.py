@@ -20,6 +20,7 @@ from textgrad_lab.optimizers.updates import (
     check_update,
     code_signature,
     same_value,
+    same_words,
 )
 from textgrad_lab.text.feedback import TextGrad, join_texts
 from textgrad_lab.text.fields import template_fields
@@ -170,6 +171,13 @@ class LLMOptimizer(Optimizer):
             )
         if same_value(verdict.value, old):
             return ParamUpdate(**base, status="unchanged", new=plain(old), reason="same value")
+        if param.kind == "text" and same_words(verdict.value, old):
+            return ParamUpdate(
+                **base,
+                status="unchanged",
+                new=plain(verdict.value),
+                reason="same words as the current value (only case, spacing or punctuation differ)",
+            )
         param.value = verdict.value
         return ParamUpdate(**base, status="accepted", new=plain(param.value))
 

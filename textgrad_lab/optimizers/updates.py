@@ -270,6 +270,14 @@ def check_update(
     return verdict
 
 
+def same_words(new: Any, old: Any) -> bool:
+    """Whether two plain texts have the same words in the same order (case, spacing and
+    punctuation aside). A template's punctuation can matter, so templates never match."""
+    if not isinstance(new, str) or not isinstance(old, str) or template_fields(old):
+        return False
+    return _words(new) == _words(old)
+
+
 def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return bool(np.array_equal(np.asarray(a), np.asarray(b)))
