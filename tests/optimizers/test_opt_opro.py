@@ -67,3 +67,16 @@ async def test_proposals_are_checked_and_state_round_trips_as_json():
     fresh.load_state_dict(saved)
     assert fresh.history == opt.history and fresh.state_dict() == opt.state_dict()
     assert fresh.make_propagator() is not None
+
+
+async def test_a_repeated_value_is_shown_as_refused_so_the_next_prompt_differs():
+    p = tl.Parameter("Answer the question.", name="prompt", role="system prompt")
+    engine = engine_for({"prompt": "answer the question"})
+    opt = OPRO([p], engine=engine)
+    opt.record_score(0.0)
+    report = await opt.astep()
+    assert report.update_for("prompt").status == "unchanged"
+    opt.record_score(0.0)
+    await opt.astep()
+    assert "prompt: answer the question\nreason: it repeats the current value" in prompt_of(engine)
+    assert engine.calls[-1].messages != engine.calls[-2].messages

@@ -20,7 +20,12 @@ from pydantic import BaseModel, ConfigDict
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers.base import ParamsArg
-from textgrad_lab.optimizers.llm_base import Constraints, LLMOptimizer, kind_rule
+from textgrad_lab.optimizers.llm_base import (
+    REFUSED_BUDGET,
+    Constraints,
+    LLMOptimizer,
+    kind_rule,
+)
 from textgrad_lab.optimizers.prompts_opro import (
     ENTRY,
     ENTRY_VALUE,
@@ -167,6 +172,14 @@ class OPRO(LLMOptimizer):
         assert isinstance(reply, OproReply)
         proposed = values_of(reply, "values")
         updates = self.apply_all(self.params, proposed, self.reply_lines())
+        for u in updates:
+            if u.status == "unchanged":
+                # Only new values are searched: a repeat is shown as refused, so that the
+                # next prompt differs and asks for something else.
+                self.refused[u.name] = {
+                    "value": shorten(u.new, REFUSED_BUDGET),
+                    "reason": f"it repeats the current value ({u.reason})",
+                }
         return self.report(ledger, updates, started, reasoning=reply.reasoning)
 
     # -- persistence --------------------------------------------------------------------
