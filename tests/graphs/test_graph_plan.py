@@ -1,4 +1,4 @@
-"""The plan behind both sweeps: visiting order, graphs built by hand, inputs kept per node."""
+"""The plan behind both sweeps: visiting order, graphs built by hand, the shortcut for whole graphs."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_pruned_inputs_are_left_out_of_the_targets() -> None:
     assert plan_backward(g, out).targets[a.id] == [(g.inputs_of(a)[0][0], ["a"])]
 
 
-def test_inputs_are_kept_per_node_in_edge_order() -> None:
+def test_inputs_come_in_edge_order_with_their_slots() -> None:
     x, w = tl.Parameter(2.0, name="x"), tl.Parameter(3.0, name="w")
     with tl.trace() as g:
         sq = tl.numeric.mul(x, x)

@@ -9,7 +9,7 @@ of graphs with 100,000 nodes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from typing import Any
 
 from textgrad_lab.graphs.errors import GraphError
@@ -152,12 +152,16 @@ def plan_backward(
     o = output.id
     starts = _starts(graph, params)
 
-    if depth is None:
-        if len(starts) == len(graph._param_nodes) and graph.drains_into(output):
-            # Every node lies on a path from a chosen parameter to the output (one loss
-            # over trainable parameters, as traced): all take part, and falling ids put
+    reached: Container[int]
+    inside: Container[int]
+    if depth is None and graph.drains_into(output):
+        # Every node lies on a path from a parameter to the output (one loss, as traced).
+        if len(starts) == len(graph._param_nodes):
+            # ... and every parameter is chosen: all nodes take part, and falling ids put
             # consumers first. Nothing to search.
             return BackwardPlan(graph, o, None, set(), range(o, -1, -1), every_input=True)
+        reached = inside = graph.nx._node  # every node is an ancestor: no need to look
+    elif depth is None:
         ancestors, leaves, ordered = _ancestors(pred, o)
         if ordered and all(n in starts for n in leaves):
             # Every path up from the output ends at a chosen parameter (the usual case:
@@ -170,7 +174,7 @@ def plan_backward(
         reached, inside = _within(pred, o, depth)
 
     relevant = {n for n in starts if n in reached}
-    stops = relevant - inside
+    stops = {n for n in relevant if n not in inside}
     # Walk down from them; an edge (x -> s) takes part when s is inside, and then s takes
     # part too. Counting those edges per x gives how many gradients x waits for. Traced
     # graphs number every node after its inputs; note whether this one does.
