@@ -59,9 +59,11 @@ def test_text_that_cannot_be_a_value_is_refused_with_the_reason():
         ("System prompt of the solver.", "copies the variable's description"),
         ("the complete new value", "copies the instructions"),
         ("count count count, " * 5, "repeats one phrase"),
+        ("The complete new value of each thing is new.", "starts by copying the instructions"),
     ]:
         verdict = check_update(p, proposal, shown=shown)
         assert not verdict.ok and reason in verdict.reason, proposal
     assert check_update(p, "Count the items, then answer in digits.", shown=shown).ok
     assert check_update(p, "Answer.", shown=shown).ok  # the same value: not refused here
     assert check_update(p, "Solver.", shown=shown).ok  # one shared word is no copy
+    assert check_update(p, "Give the complete count as a number.", shown=shown).ok

@@ -6,8 +6,9 @@ not parse or changes the function's signature), when it drops a prompt template'
 ``{fields}``, or when a constraint check returns a reason.
 
 A text proposal is also refused when it cannot be a value at all: it is empty, has no
-words, is the parameter's name, copies the parameter's role or the text an optimizer
-showed as instructions (``shown``), or is one phrase repeated over and over. Small
+words, is the parameter's name, copies the parameter's role, copies (or starts by
+copying) the text an optimizer showed as instructions (``shown``), or is one phrase
+repeated over and over. Small
 models decoding under a schema write such things when they have nothing to say.
 """
 
@@ -36,6 +37,8 @@ UPDATABLE_KINDS = ("text", "number", "json", "code", "array")
 # them is one phrase looping ("system.system.system..."), not a value.
 _LOOP_WORDS = 12
 _LOOP_SHARE = 0.25
+# A value whose first words are a run of the reply instructions copied them, then went on.
+_ECHO_START = 4
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,8 @@ def absurd_reason(param: Parameter, value: str, shown: Sequence[str] = ()) -> st
         return "the proposal copies the variable's description instead of giving a value"
     if any(_inside(words, text) for text in shown):
         return "the proposal copies the instructions of the request instead of giving a value"
+    if any(_inside(words[:_ECHO_START], text) for text in shown):
+        return "the proposal starts by copying the instructions of the request"
     return None
 
 
