@@ -26,6 +26,11 @@ class Graph:
 
     Edges run from an input to the op that consumed it; ``labels`` names the argument
     slots the input filled (``["a", "b"]`` for ``mul(x, x)``).
+
+    ``self.nx`` is for reading (networkx algorithms, drawing, export). Change a graph
+    through its own methods (``add_node``, ``add_edge``, tracing): the graph keeps
+    track of its shape as it grows, and ``backward`` relies on that record. To edit a
+    graph freely, work on a copy (``g.nx.copy()``).
     """
 
     def __init__(self, name: str = "") -> None:
