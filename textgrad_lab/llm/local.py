@@ -65,6 +65,26 @@ def local_model_available() -> bool:
     return True
 
 
+# llama.cpp refuses a string bound much above this when it builds the grammar ("exceeds
+# sane defaults"; measured with llama-cpp-python 0.3.36: 1000 characters pass, 1100 do
+# not), and the process then crashed. Longer bounds are lowered to it: the reply still
+# closes its strings and parses; a longer value is cut there.
+GRAMMAR_MAX_CHARS = 1000
+
+
+def grammar_safe(schema: Any) -> Any:
+    """A deep copy of a JSON schema with every ``maxLength`` at most
+    :data:`GRAMMAR_MAX_CHARS`."""
+    if isinstance(schema, dict):
+        out = {k: grammar_safe(v) for k, v in schema.items()}
+        if isinstance(out.get("maxLength"), int) and out["maxLength"] > GRAMMAR_MAX_CHARS:
+            out["maxLength"] = GRAMMAR_MAX_CHARS
+        return out
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return copy.deepcopy(schema)
+
+
 @dataclass
 class LoadedModel:
     llama: Any
@@ -193,8 +213,9 @@ class LocalEngine(Engine):
             "repeat_penalty": self.structured_repeat_penalty if structured else self.repeat_penalty,
         }
         if structured:
-            # llama.cpp may resolve the schema's $refs in place; the schema is shared.
-            schema = copy.deepcopy(req.json_schema)
+            # llama.cpp may resolve the schema's $refs in place; the schema is shared,
+            # so this works on a copy (grammar_safe copies it).
+            schema = grammar_safe(req.json_schema)
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         kwargs.update(req.extra)
         try:
