@@ -46,27 +46,34 @@ async def run_backward(
     inbox: dict[int, list[Any]] = {plan.output: [prop.seed(output, seed)]}
     limiter = asyncio.Semaphore(concurrency)
 
-    async def step(nid: int, group: asyncio.TaskGroup) -> None:
-        grads = inbox.pop(nid, None)
-        tg = targets.get(nid, ())
-        outs: Sequence[Any]
-        if grads:
-            node = nodes[nid]["node"]
-            async with limiter:
-                grad = await prop.aaccumulate(node, grads)
-                graph.grads[nid] = grad
-                if node.param is not None:
-                    deliver(prop, result, node, grad)
-                outs = await prop.alocal(node, grad, tg) if tg else ()
-        else:
-            outs = [None] * len(tg)
-        for (parent, _), g in zip(tg, outs, strict=True):
-            pid = parent.id
-            if g is not None:
-                inbox.setdefault(pid, []).append(g)
-            pending[pid] -= 1
-            if pending[pid] == 0:
-                group.create_task(step(pid, group))
+    async def step(nid: int | None, group: asyncio.TaskGroup) -> None:
+        # Parents that become ready run in tasks of their own, except the last one,
+        # which this task goes on with: a chain costs no task per node.
+        while nid is not None:
+            grads = inbox.pop(nid, None)
+            tg = targets.get(nid, ())
+            outs: Sequence[Any]
+            if grads:
+                node = nodes[nid]["node"]
+                async with limiter:
+                    grad = await prop.aaccumulate(node, grads)
+                    graph.grads[nid] = grad
+                    if node.param is not None:
+                        deliver(prop, result, node, grad)
+                    outs = await prop.alocal(node, grad, tg) if tg else ()
+            else:
+                outs = [None] * len(tg)
+            ready: int | None = None
+            for (parent, _), g in zip(tg, outs, strict=True):
+                pid = parent.id
+                if g is not None:
+                    inbox.setdefault(pid, []).append(g)
+                pending[pid] -= 1
+                if pending[pid] == 0:
+                    if ready is not None:
+                        group.create_task(step(ready, group))
+                    ready = pid
+            nid = ready
 
     failure: BaseException | None = None
     try:
