@@ -184,7 +184,7 @@ class Engine(ABC):
             extra={k: v for k, v in kw.items() if k not in _CALL_SWITCHES},
             cache=kw.get("cache"),
         )
-        return await self._dispatch(0, req)
+        return await self._handler()(req)
 
     def complete(self, messages: list[Message], **kw: Any) -> Completion:
         """Synchronous `acomplete`, for scripts and notebooks without a running loop."""
@@ -199,11 +199,21 @@ class Engine(ABC):
         """Release network clients (engines that hold none do nothing)."""
 
     # -- plumbing -----------------------------------------------------------------
-    def _dispatch(self, i: int, req: Request) -> Any:
-        if i >= len(self.middleware):
-            return self._acall(req)
-        nxt: Handler = lambda r: self._dispatch(i + 1, r)  # noqa: E731
-        return self.middleware[i](req, nxt)
+    def _handler(self) -> Handler:
+        """The middleware chain, outermost first, ending in the backend. Built once per
+        middleware list (``middleware`` is a public list: a change to it is picked up on
+        the next call)."""
+        key = tuple(map(id, self.middleware))
+        if self.__dict__.get("_chain_key") != key:
+            handler: Handler = self._acall
+            for m in reversed(self.middleware):
+                handler = _link(m, handler)
+            self._chain, self._chain_key = handler, key
+        return self._chain
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+def _link(middleware: Middleware, call_next: Handler) -> Handler:
+    return lambda req: middleware(req, call_next)

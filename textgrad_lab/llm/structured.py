@@ -83,6 +83,8 @@ def json_candidates(text: str) -> list[Any]:
 
 def parse_reply(text: str, model: type[BaseModel]) -> tuple[BaseModel | None, str | None]:
     """Return (parsed, None) or (None, a message explaining what failed)."""
+    with contextlib.suppress(ValueError):  # a clean reply: parse and check in one pass
+        return model.model_validate_json(text), None
     first_error: str | None = None
     for value in iter_json_candidates(text):
         try:
@@ -135,11 +137,14 @@ class StructuredMiddleware:
         for _ in range(self.max_reasks + 1):
             c = await call_next(sub)
             usage, attempts = usage + c.usage, attempts + c.attempts
+            # Each reply is a fresh object from the layer below: fill it in place.
+            c.usage, c.attempts = usage, attempts
             if not c.ok:  # transient failures that outlasted retries
-                return c.model_copy(update={"usage": usage, "attempts": attempts})
+                return c
             parsed, err = parse_reply(c.text, req.response_model)
             if parsed is not None:
-                return c.model_copy(update={"parsed": parsed, "usage": usage, "attempts": attempts})
+                c.parsed = parsed
+                return c
             error = err or "invalid reply"
             sub = sub.with_messages(
                 [*sub.messages, {"role": "assistant", "content": c.text}, reask_message(error)]
