@@ -137,13 +137,15 @@ class StructuredMiddleware:
         for _ in range(self.max_reasks + 1):
             c = await call_next(sub)
             usage, attempts = usage + c.usage, attempts + c.attempts
-            # Each reply is a fresh object from the layer below: fill it in place.
-            c.usage, c.attempts = usage, attempts
+            # Each reply is a fresh object from the layer below, and these values are
+            # already validated: fill it in place, past pydantic's per-field setattr.
+            fields = c.__dict__
+            fields["usage"], fields["attempts"] = usage, attempts
             if not c.ok:  # transient failures that outlasted retries
                 return c
             parsed, err = parse_reply(c.text, req.response_model)
             if parsed is not None:
-                c.parsed = parsed
+                fields["parsed"] = parsed
                 return c
             error = err or "invalid reply"
             sub = sub.with_messages(

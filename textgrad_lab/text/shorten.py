@@ -104,6 +104,11 @@ def estimate_tokens(text: str) -> int:
 
 def render_value(value: Any) -> str:
     """The text a prompt shows for a value: strings as they are, structures as JSON."""
+    cls = type(value)
+    if cls is str:
+        return value
+    if cls is float or cls is int:
+        return str(value)
     if isinstance(value, str):
         return value
     if isinstance(value, BaseModel):
