@@ -200,7 +200,7 @@ def ours_sweep(ops: int, repeats: int) -> dict[str, float]:
     def textual_run(state: Any) -> int:
         g, y = state
         # a well-formed critique on every edge, so each node costs one (instant) call
-        engine = MockEngine({"needs_change": True, "feedback": "make it larger"})
+        engine = MockEngine({"feedback": "make it larger"})
         asyncio.run(
             g.abackward(y, seed="make the result larger", propagator=TextualPropagator(engine))
         )
