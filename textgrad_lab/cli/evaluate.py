@@ -10,7 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from textgrad_lab.cli._common import handle_errors, stdout, usage_error
-from textgrad_lab.cli.options import parse_split, resolve
+from textgrad_lab.cli.options import (
+    ApiBaseOption,
+    ExecutorOption,
+    RayAddressOption,
+    parse_split,
+    resolve,
+)
 from textgrad_lab.cli.session import load_run_parameters, open_workflow, splits_of
 from textgrad_lab.cli.training import Engines, bind_engine, close_executor, make_executor
 
@@ -41,18 +47,12 @@ def evaluate(
     ] = None,
     data: Annotated[str | None, typer.Option(help="Data file instead of the workflow's.")] = None,
     model: Annotated[str | None, typer.Option(help="Model (default: the run's).")] = None,
-    api_base: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
-    ] = None,
+    api_base: ApiBaseOption = None,
     concurrency: Annotated[int | None, typer.Option(help="Samples in flight at once [8].")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N examples.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the per-sample results (JSON).")] = None,
-    executor: Annotated[
-        str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
-    ] = None,
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
-    ] = None,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Score the workflow with trained parameters (from --params RUN_DIR) on a split.
 

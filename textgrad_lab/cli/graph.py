@@ -10,6 +10,7 @@ import typer
 from textgrad_lab.cli._common import handle_errors, stdout, usage_error
 from textgrad_lab.cli.engines import make_engine
 from textgrad_lab.cli.graph_html import graph_page
+from textgrad_lab.cli.options import ApiBaseOption
 from textgrad_lab.cli.session import dataset_of, load_run_parameters, open_workflow, trace_one
 
 FORMATS = ("mermaid", "dot", "json", "graphml", "html")
@@ -42,9 +43,7 @@ def graph(
     index: Annotated[int, typer.Option(help="Which example of the dataset to trace.")] = 0,
     data: Annotated[str | None, typer.Option(help="Data file instead of the workflow's.")] = None,
     model: Annotated[str | None, typer.Option(help="Model (default: the workflow's).")] = None,
-    api_base: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
-    ] = None,
+    api_base: ApiBaseOption = None,
     params: Annotated[
         Path | None, typer.Option(help="Use the parameters a run saved in this RUN_DIR.")
     ] = None,

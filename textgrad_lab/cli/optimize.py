@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from textgrad_lab.cli._common import EXIT_FAILED, CliError, handle_errors, stdout, usage_error
-from textgrad_lab.cli.options import RunOptions, parse_split, resolve
+from textgrad_lab.cli.options import (
+    ApiBaseOption,
+    ExecutorOption,
+    RayAddressOption,
+    RunOptions,
+    parse_split,
+    resolve,
+)
 from textgrad_lab.cli.session import open_workflow, save_final_graph, splits_of
 from textgrad_lab.cli.training import (
     Engines,
@@ -61,9 +68,7 @@ def optimize(
     optimizer_model: Annotated[
         str | None, typer.Option(help="Model for gradients and updates (default: --model).")
     ] = None,
-    api_base: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server (…/v1).")
-    ] = None,
+    api_base: ApiBaseOption = None,
     steps: Annotated[int | None, typer.Option(help="Optimizer steps to take.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training split.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Examples per step [4].")] = None,
@@ -85,12 +90,8 @@ def optimize(
         Path | None,
         typer.Option(help="TOML file with any of these options ([optimize] table or top level)."),
     ] = None,
-    executor: Annotated[
-        str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
-    ] = None,
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
-    ] = None,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Optimize the workflow's parameters: forward, feedback, backward, optimizer step,
     validation-gated, with a checkpoint after every step.

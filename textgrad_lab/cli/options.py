@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from textgrad_lab.cli._common import usage_error
 
 OPTIMIZERS = ("tgd", "optoprime", "opro", "ann", "symbolic")
 EXECUTORS = ("local", "ray")
+
+# Options that several commands take, declared once so their help reads the same.
+ApiBaseOption = Annotated[
+    str | None, typer.Option(help="Base URL of an OpenAI-compatible server (…/v1).")
+]
+ExecutorOption = Annotated[
+    str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
+]
+RayAddressOption = Annotated[
+    str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
+]
 
 
 class RunOptions(BaseModel):
