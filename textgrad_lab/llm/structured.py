@@ -11,7 +11,6 @@ raises on a malformed reply.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
 from collections.abc import Iterator
@@ -27,15 +26,14 @@ _FENCE = re.compile(r"```[ \t]*(?:json|JSON|javascript)?[ \t]*\n?(.*?)```", re.D
 _MAX_ERROR_CHARS = 1500
 
 
-@lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON schema of a response model, built once per class (it is asked on every
     call and pydantic builds it anew each time). Shared: treat it as read-only."""
     return model.model_json_schema()
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def schema_instructions(model: type[BaseModel]) -> str:
     return (
         "Reply with only a JSON object (no prose, no code fence) that matches this JSON schema:\n"
