@@ -189,15 +189,22 @@ class LLMOptimizer(Optimizer):
         updates = []
         for p in params:
             update = self.apply(p, proposed[p.name], [*shown, f"{p.name} ({p.kind})"])
-            if update.status == "rejected":
-                self.refused[p.name] = {
-                    "value": shorten(update.new, REFUSED_BUDGET),
-                    "reason": update.reason,
-                }
-            else:
-                self.refused.pop(p.name, None)
+            self.remember_refusal(update, update.new)
             updates.append(update)
         return updates
+
+    def remember_refusal(
+        self, update: ParamUpdate, proposal: Any, budget: int = REFUSED_BUDGET
+    ) -> None:
+        """Keep a refused ``proposal`` (shortened to ``budget`` tokens) and why, in
+        :attr:`refused`, for the next prompt; forget it once a proposal goes through."""
+        if update.status == "rejected":
+            self.refused[update.name] = {
+                "value": shorten(proposal, budget),
+                "reason": update.reason,
+            }
+        else:
+            self.refused.pop(update.name, None)
 
     def skipped(self, param: Parameter, reason: str, status: Status = "skipped") -> ParamUpdate:
         return ParamUpdate(

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from textgrad_lab.graphs import Parameter
+from textgrad_lab.graphs.kinds import json_safe
 
 REASONING_CHARS = 300  # one or two sentences: enough to steer the values that follow
 MIN_TEXT_CHARS = 400
@@ -34,18 +35,9 @@ _STRICT = ConfigDict(extra="forbid")
 def value_chars(param: Parameter) -> int:
     """How many characters a new value of ``param`` may have."""
     if param.kind in ("json", "array"):
-        try:
-            current = len(json.dumps(_plain(param.value)))
-        except (TypeError, ValueError):
-            current = len(str(param.value))
-        return max(MIN_JSON_CHARS, GROWTH * current)
+        return max(MIN_JSON_CHARS, GROWTH * len(json.dumps(json_safe(param.value))))
     floor = MIN_CODE_CHARS if param.kind == "code" else MIN_TEXT_CHARS
     return max(floor, GROWTH * len(str(param.value)))
-
-
-def _plain(value: Any) -> Any:
-    tolist = getattr(value, "tolist", None)
-    return tolist() if callable(tolist) else value
 
 
 def value_field(param: Parameter, description: str, *, key: str | None = None) -> tuple[Any, Any]:

@@ -172,7 +172,7 @@ class TGD(LLMOptimizer):
                 for i, h in enumerate(history)
             )
             sections.append(SECTION.format(title=HISTORY_TITLE, body=body))
-        rejected = state.get("rejected")
+        rejected = self.refused.get(param.name)
         if rejected:
             sections.append(
                 SECTION.format(title=REJECTED_TITLE, body=REJECTED_BODY.format(**rejected))
@@ -199,13 +199,7 @@ class TGD(LLMOptimizer):
         feedback = gradient_text(param.grad, self.value_budget)
         new_value = reply.new_value  # type: ignore[attr-defined]  # added by reply_model
         update = self.apply(param, new_value, self.reply_lines(param))
-        if update.status == "rejected":
-            state["rejected"] = {
-                "value": shorten(new_value, self.value_budget),
-                "reason": update.reason,
-            }
-        else:
-            state.pop("rejected", None)
+        self.remember_refusal(update, new_value, self.value_budget)
         # Momentum: the value this step started from and the feedback it received.
         history: list[dict[str, Any]] = state.setdefault("history", [])
         history.append({"value": shorten(plain(old), self.value_budget), "feedback": feedback})
