@@ -10,7 +10,7 @@ For every problem of the slice the model first writes a solution (its pass@1 is 
 "before" figure). That source becomes a ``kind="code"`` Parameter named after the
 problem's entry point. Each iteration traces one op, ``run_unit_tests(solution)``,
 which runs the problem's tests against the current source in the sandbox
-(``textgrad_lab.graphs.sandbox``; the HumanEval ``test`` code never runs in this
+(``textgrad_lab.sandbox``; the HumanEval ``test`` code never runs in this
 process) and returns their report. A failing report is the feedback: it flows back to
 the solution (TGD: one critique call for the edge, then one update call; OptoPrime: no
 call in backward, one call per step that sees the traced run) and the optimizer
@@ -39,7 +39,7 @@ from typing import Any
 
 import textgrad_lab as tl
 from textgrad_lab.cli.script import run_script
-from textgrad_lab.graphs.sandbox import aunit_test_feedback
+from textgrad_lab.sandbox import aunit_test_feedback
 from textgrad_lab.llm import get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime

@@ -25,7 +25,7 @@ from typing import Any
 
 import textgrad_lab as tl
 from textgrad_lab.cli.script import run_script
-from textgrad_lab.graphs.sandbox import arun_tests, aunit_test_feedback
+from textgrad_lab.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.llm import get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.text.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool

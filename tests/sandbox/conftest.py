@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from textgrad_lab.graphs.sandbox import SandboxConfig
-from textgrad_lab.graphs.sandbox_process import bwrap_problem
+from textgrad_lab.sandbox import SandboxConfig
+from textgrad_lab.sandbox.process import bwrap_problem
 
 # The shared data folder: TEXTGRAD_LAB_DATA, else shared/data beside the checkout.
 DATA = Path(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import needs_bwrap
 
-from textgrad_lab.graphs.sandbox import (
+from textgrad_lab.sandbox import (
     BwrapUnavailable,
     SandboxConfig,
     SandboxIsolationWarning,

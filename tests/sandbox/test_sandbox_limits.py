@@ -8,8 +8,8 @@ import uuid
 import pytest
 from conftest import needs_bwrap, wait_until_gone
 
-from textgrad_lab.graphs.sandbox import SandboxConfig, run_code
-from textgrad_lab.graphs.sandbox_process import KILL_GRACE_S
+from textgrad_lab.sandbox import SandboxConfig, run_code
+from textgrad_lab.sandbox.process import KILL_GRACE_S
 
 # Startup of bwrap and Python, and the kill itself, on a busy 2-core machine.
 MARGIN_S = 1.5

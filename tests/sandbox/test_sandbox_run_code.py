@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from textgrad_lab.graphs.sandbox import SandboxConfig, run_code
+from textgrad_lab.sandbox import SandboxConfig, run_code
 
 
 def test_returns_json_value_of_the_call(make_config) -> None:
@@ -63,7 +63,7 @@ def test_exception_reports_type_message_and_failing_line(make_config) -> None:
     assert (r.error.lineno, r.error.line) == (2, "return xs[10]")
     assert [f.lineno for f in r.error.frames] == [6, 2]  # outermost first
     assert "return helper(xs) + total" in r.error.traceback
-    assert "sandbox_worker" not in r.error.traceback and '"<string>"' not in r.error.traceback
+    assert "sandbox/worker" not in r.error.traceback and '"<string>"' not in r.error.traceback
     assert r.feedback().startswith("IndexError: list index out of range at line 2: return xs[10]")
 
 

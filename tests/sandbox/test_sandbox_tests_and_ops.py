@@ -8,7 +8,7 @@ import os
 import pytest
 
 import textgrad_lab as tl
-from textgrad_lab.graphs.sandbox import (
+from textgrad_lab.sandbox import (
     SandboxCodeError,
     SandboxConfig,
     arun_tests,

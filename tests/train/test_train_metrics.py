@@ -163,7 +163,7 @@ async def test_unit_tests_metric_runs_humaneval_tests_in_the_sandbox() -> None:
 
 
 async def test_docstring_examples_test_runs_only_the_public_examples() -> None:
-    from textgrad_lab.graphs.sandbox import aunit_test_feedback
+    from textgrad_lab.sandbox import aunit_test_feedback
     from textgrad_lab.train.code_metrics import docstring_examples_test
 
     prompt = 'def double(x):\n    """Twice x.\n    >>> double(2)\n    4\n    """\n'

@@ -16,7 +16,7 @@ from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.graphs.tracing import _current
 
 if TYPE_CHECKING:
-    from textgrad_lab.graphs.sandbox import SandboxConfig
+    from textgrad_lab.sandbox import SandboxConfig
 
 # A derivative rule: (upstream gradient, output value, *input values) -> one gradient
 # per positional input (None where the input gets none).
@@ -120,7 +120,7 @@ class OpSpec:
         """The function to run: for trainable code, the parameter's current source."""
         if self.sandbox is not None:
             # The code never runs in this process, not even to define the function.
-            from textgrad_lab.graphs.sandbox import sandboxed_callable
+            from textgrad_lab.sandbox import sandboxed_callable
 
             entry = getattr(self.fn, "__name__", self.name)
             is_async = inspect.iscoroutinefunction(self.fn)
@@ -308,7 +308,7 @@ def op(
     runs whatever source that parameter holds, so an optimizer can rewrite it.
     ``vjp`` gives the op a numeric derivative rule.
     ``sandbox=True`` (or a ``SandboxConfig``) runs the op's source in a separate,
-    limited process instead (see ``graphs/sandbox.py``): arguments must pickle, the
+    limited process instead (see ``sandbox/run.py``): arguments must pickle, the
     result comes back as JSON, and the code sees only its own source, no module globals.
     """
 
@@ -317,7 +317,7 @@ def op(
         code_param = None
         config = None
         if sandbox is not False:
-            from textgrad_lab.graphs.sandbox import SandboxConfig
+            from textgrad_lab.sandbox import SandboxConfig
 
             config = SandboxConfig() if sandbox is True else sandbox
         if trainable or config is not None:

@@ -1,6 +1,6 @@
 """Unit tests as a metric: a code output runs against the example's tests in the sandbox.
 
-The code and the tests run only in :mod:`textgrad_lab.graphs.sandbox` (a separate,
+The code and the tests run only in :mod:`textgrad_lab.sandbox` (a separate,
 limited process); the feedback is the sandbox's account of what failed and where.
 """
 
@@ -34,7 +34,7 @@ class UnitTests:
     name = "unit_tests"
 
     def __init__(self, timeout_s: float = 10.0, memory_mb: int = 1024, **sandbox: Any) -> None:
-        from textgrad_lab.graphs.sandbox import SandboxConfig
+        from textgrad_lab.sandbox import SandboxConfig
 
         self.config = SandboxConfig(timeout_s=timeout_s, memory_mb=memory_mb, **sandbox)
 
@@ -50,7 +50,7 @@ class UnitTests:
         return code
 
     async def __call__(self, output: Any, example: Example) -> MetricResult:
-        from textgrad_lab.graphs.sandbox import aunit_test_feedback
+        from textgrad_lab.sandbox import aunit_test_feedback
 
         problem = {"test": example.get("test"), "entry_point": example.get("entry_point")}
         try:

@@ -32,7 +32,7 @@ async def tool_code_problem(tool: ToolNode, code: str) -> str | None:
     reason = code_problem(code, tool.entry_point, len(tool.inputs))
     if reason:
         return reason
-    from textgrad_lab.graphs.sandbox import arun_code
+    from textgrad_lab.sandbox import arun_code
 
     runs = await asyncio.gather(
         *(arun_code(code, tool.entry_point, t.args, timeout_s=tool.timeout_s) for t in tool.tests)

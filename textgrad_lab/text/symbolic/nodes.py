@@ -122,7 +122,7 @@ class ToolNode:
         entry, inputs, timeout = self.entry_point, list(self.inputs), self.timeout_s
 
         async def run_tool(code: str, description: str, **values: Any) -> Any:
-            from textgrad_lab.graphs.sandbox import arun_code
+            from textgrad_lab.sandbox import arun_code
 
             result = await arun_code(code, entry, [values[i] for i in inputs], timeout_s=timeout)
             if not result.ok:

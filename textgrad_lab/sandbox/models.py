@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from textgrad_lab.graphs.node import ErrorInfo
-from textgrad_lab.graphs.sandbox_process import Isolation, Limits
+from textgrad_lab.sandbox.process import Isolation, Limits
 
 # Names of environment variables that look like credentials; they may not be passed.
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)

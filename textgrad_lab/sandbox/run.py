@@ -9,7 +9,7 @@ text. Code never runs in the caller's process; arguments go to the child pickled
 Isolation: bubblewrap where it works (read-only file system, caller's home and
 working directory hidden, private /tmp, no network, own PID namespace), else a
 plain subprocess with the same resource limits and a warning. See
-``sandbox_process`` for the details.
+``textgrad_lab.sandbox.process`` for the details.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from textgrad_lab.graphs.sandbox_models import (
+from textgrad_lab.sandbox.models import (
     CodeError,
     CodeFrame,
     SandboxCodeError,
@@ -32,8 +32,8 @@ from textgrad_lab.graphs.sandbox_models import (
     TestRunResult,
     tail,
 )
-from textgrad_lab.graphs.sandbox_process import BwrapUnavailable, RawRun, run_child
-from textgrad_lab.graphs.sandbox_worker import CODE_FILE, TESTS_FILE
+from textgrad_lab.sandbox.process import BwrapUnavailable, RawRun, run_child
+from textgrad_lab.sandbox.worker import CODE_FILE, TESTS_FILE
 
 __all__ = [
     "BwrapUnavailable",

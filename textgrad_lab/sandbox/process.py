@@ -201,7 +201,7 @@ def child_env(extra: dict[str, str], home: str) -> dict[str, str]:
 
 
 def _worker_source() -> str:
-    return Path(__file__).with_name("sandbox_worker.py").read_text(encoding="utf-8")
+    return Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 
 
 class _Capped:

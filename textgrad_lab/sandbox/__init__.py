@@ -1,0 +1,40 @@
+"""Running hostile code: a separate process, isolation, limits.
+
+The ground floor beside ``graphs`` and ``llm``: it imports nothing else of the package.
+"""
+
+from textgrad_lab.sandbox.run import (
+    BwrapUnavailable,
+    CodeError,
+    CodeFrame,
+    SandboxCodeError,
+    SandboxConfig,
+    SandboxIsolationWarning,
+    SandboxResult,
+    TestRunResult,
+    arun_code,
+    arun_tests,
+    aunit_test_feedback,
+    run_code,
+    run_tests,
+    sandboxed_callable,
+    unit_test_feedback,
+)
+
+__all__ = [
+    "BwrapUnavailable",
+    "CodeError",
+    "CodeFrame",
+    "SandboxCodeError",
+    "SandboxConfig",
+    "SandboxIsolationWarning",
+    "SandboxResult",
+    "TestRunResult",
+    "arun_code",
+    "arun_tests",
+    "aunit_test_feedback",
+    "run_code",
+    "run_tests",
+    "sandboxed_callable",
+    "unit_test_feedback",
+]
