@@ -18,7 +18,7 @@ import time
 import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
-from textgrad_lab.text.agents import Agent, AgentNetwork, Layer
+from textgrad_lab.programs.agents import Agent, AgentNetwork, Layer
 
 PROMPT = "Task: {task}\nWhat the previous team produced: {input}\nYour part: {subtask}"
 

@@ -28,7 +28,7 @@ import textgrad_lab as tl
 from textgrad_lab.cli.script import run_script
 from textgrad_lab.llm import get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
-from textgrad_lab.text.agents import Agent, AgentNetwork, AgentTemplate, Layer, vote_key
+from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, vote_key
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
 

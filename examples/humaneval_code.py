@@ -39,10 +39,10 @@ from typing import Any
 
 import textgrad_lab as tl
 from textgrad_lab.cli.script import run_script
-from textgrad_lab.sandbox import aunit_test_feedback
 from textgrad_lab.llm import get_engine
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.optimizers import TGD, LLMOptimizer, OptoPrime
+from textgrad_lab.sandbox import aunit_test_feedback
 from textgrad_lab.text import TextualPropagator
 from textgrad_lab.train.code_metrics import UnitTests, code_of, docstring_examples_test
 from textgrad_lab.train.data import Example

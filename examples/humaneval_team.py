@@ -25,10 +25,10 @@ from typing import Any
 
 import textgrad_lab as tl
 from textgrad_lab.cli.script import run_script
-from textgrad_lab.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.llm import get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
-from textgrad_lab.text.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool
+from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool
+from textgrad_lab.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.train.code_metrics import docstring_examples_test
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.optimizers.ann import AgentUpdate, GlobalGradient, TextUpdate
-from textgrad_lab.text.agents import (
+from textgrad_lab.programs.agents import (
     Agent,
     AgentNetwork,
     AgentTemplate,
@@ -18,8 +18,8 @@ from textgrad_lab.text.agents import (
     Limits,
     RouteChoice,
 )
-from textgrad_lab.text.agents.planning import Decomposition
-from textgrad_lab.text.symbolic import NodeFeedback, SlotFeedback
+from textgrad_lab.programs.agents.planning import Decomposition
+from textgrad_lab.text.node_feedback import NodeFeedback, SlotFeedback
 
 PROMPT = "Task: {task}\nInput: {input}\nYour part: {subtask}"
 

@@ -6,7 +6,7 @@ import pytest
 from agents_testkit import PROMPT, Script, engine
 
 import textgrad_lab as tl
-from textgrad_lab.text.agents import (
+from textgrad_lab.programs.agents import (
     Agent,
     AgentNetwork,
     JudgeChoice,

@@ -6,7 +6,7 @@ import pytest
 from agents_testkit import LIBRARY, Script
 
 from textgrad_lab.llm import MockEngine
-from textgrad_lab.text.agents import AGGREGATIONS, NetworkPlan, plan_network, structure_problems
+from textgrad_lab.programs.agents import AGGREGATIONS, NetworkPlan, plan_network, structure_problems
 
 GOOD = [t for t in LIBRARY if t.name != "broken"]
 

@@ -7,7 +7,7 @@ from agents_testkit import Script, engine, network, prompts_with
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
-from textgrad_lab.text.agents import (
+from textgrad_lab.programs.agents import (
     EditRefused,
     Limits,
     StructuralEdit,

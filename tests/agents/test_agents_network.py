@@ -11,7 +11,7 @@ from agents_testkit import LIBRARY, Script, engine, network
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
-from textgrad_lab.text.agents import AgentNetwork, Tool
+from textgrad_lab.programs.agents import AgentNetwork, Tool
 
 SHAPES = [
     ((3,), "concatenate", False),
@@ -74,7 +74,7 @@ async def test_routing_costs_one_call_per_routed_layer_and_picks_the_aggregation
 async def test_no_change_feedback_stops_the_backward_early() -> None:
     from agents_testkit import slots_of
 
-    from textgrad_lab.text.symbolic import NodeFeedback, SlotFeedback
+    from textgrad_lab.text.node_feedback import NodeFeedback, SlotFeedback
 
     # only the inputs of the last layer's agents ask for change on role/prompt; the
     # earlier layer's answers are fine, so nothing above the last layer costs a call
@@ -174,7 +174,7 @@ async def test_tools_run_before_the_agent_and_show_in_its_prompt() -> None:
 
 
 def test_bad_template_is_refused_at_construction() -> None:
-    from textgrad_lab.text.agents import Agent
+    from textgrad_lab.programs.agents import Agent
 
     with pytest.raises(ValueError, match=r"unknown variables \['question'\]"):
         Agent("x", "role", "Solve {question}")

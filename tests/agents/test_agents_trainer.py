@@ -6,7 +6,7 @@ from agents_testkit import engine, network, prompts_with
 
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.optimizers.symbolic import SymbolicOptimizer
-from textgrad_lab.text.symbolic import Pipeline, PromptNode
+from textgrad_lab.programs.symbolic import Pipeline, PromptNode
 from textgrad_lab.train.trainer import Trainer
 
 

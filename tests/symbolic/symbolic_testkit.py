@@ -9,15 +9,8 @@ from pydantic import BaseModel
 
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.optimizers.symbolic import PipelinePlan, PromptUpdate, ToolUpdate
-from textgrad_lab.text.symbolic import (
-    LossResult,
-    NodeFeedback,
-    Pipeline,
-    PromptNode,
-    SlotFeedback,
-    ToolNode,
-    ToolTest,
-)
+from textgrad_lab.programs.symbolic import LossResult, Pipeline, PromptNode, ToolNode, ToolTest
+from textgrad_lab.text.node_feedback import NodeFeedback, SlotFeedback
 
 COUNT_CODE = "def count_words(text):\n    return len(str(text).split())\n"
 

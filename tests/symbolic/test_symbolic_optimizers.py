@@ -15,7 +15,7 @@ from textgrad_lab.optimizers.symbolic import (
     ToolOptimizer,
     ToolUpdate,
 )
-from textgrad_lab.text.symbolic import PipelineEdit, check_pipeline_edit, try_pipeline_edit
+from textgrad_lab.programs.symbolic import PipelineEdit, check_pipeline_edit, try_pipeline_edit
 
 
 async def _backward(pipe, opt, task: str = "add two and three", seed: str = "wrong total"):

@@ -10,7 +10,7 @@ from symbolic_testkit import Script, engine, pipeline
 
 import textgrad_lab as tl
 from textgrad_lab.optimizers.symbolic import SymbolicOptimizer
-from textgrad_lab.text.symbolic import LanguageLoss, Pipeline, PromptNode, ToolNode, steps_of
+from textgrad_lab.programs.symbolic import LanguageLoss, Pipeline, PromptNode, ToolNode, steps_of
 
 
 async def test_forward_runs_steps_in_order_and_traces_them() -> None:
@@ -63,7 +63,7 @@ async def test_language_loss_sees_the_whole_trajectory() -> None:
 
 
 async def test_loss_without_a_usable_reply_scores_zero() -> None:
-    from textgrad_lab.text.symbolic import LossResult
+    from textgrad_lab.programs.symbolic import LossResult
 
     eng = engine(Script().on(LossResult, lambda s, u: "no json"))
     result = await LanguageLoss(eng)("out", "task")

@@ -6,8 +6,10 @@ from pydantic import BaseModel, Field
 
 import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
-from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Pipeline, PromptNode, ask
-from textgrad_lab.text.symbolic.plain import parse_plain, plain_format, wants_plain
+from textgrad_lab.llm.ask import ask
+from textgrad_lab.llm.plain import parse_plain, plain_format, wants_plain
+from textgrad_lab.programs.symbolic import Pipeline, PromptNode
+from textgrad_lab.text.node_feedback import NodeFeedbackPropagator
 
 
 class Update(BaseModel):
@@ -78,7 +80,7 @@ async def test_plain_node_feedback_reads_one_line_per_slot() -> None:
 
 def test_lists_of_flat_models_read_one_item_per_line() -> None:
     from textgrad_lab.optimizers.ann import GlobalGradient
-    from textgrad_lab.text.agents import StructuralEdit
+    from textgrad_lab.programs.agents import StructuralEdit
 
     assert "add_agent|remove_agent" in plain_format(GlobalGradient)
     reply = (

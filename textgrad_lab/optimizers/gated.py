@@ -16,8 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from textgrad_lab.graphs import Parameter
 from textgrad_lab.optimizers.base import Optimizer
-from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Trajectory
-from textgrad_lab.text.symbolic.propagator import RunLog
+from textgrad_lab.text.node_feedback import NodeFeedbackPropagator, RunLog, Trajectory
 
 
 class Structure(Protocol):

@@ -178,7 +178,5 @@ def as_program(obj: Program | Iterable[Parameter]) -> Program:
     params = list(obj)
     bad = [type(p).__name__ for p in params if not isinstance(p, Parameter)]
     if bad:
-        raise TypeError(
-            f"a program is a Program or a list of Parameters, not a list holding {bad}"
-        )
+        raise TypeError(f"a program is a Program or a list of Parameters, not a list holding {bad}")
     return ParamSet(params)

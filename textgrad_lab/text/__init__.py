@@ -1,13 +1,13 @@
-"""Textual back-propagation: LLM ops, feedback seeds, the textual and trace propagators.
-
-The subpackages ``agents`` and ``symbolic`` (agent networks, symbolic pipelines) are
-imported on their own; importing this package does not load them.
+"""Textual back-propagation: LLM ops, feedback seeds, and the gradient algebras over
+text (textual, trace, node feedback) with their prompts. Whole programs (agent networks,
+symbolic pipelines) live in :mod:`textgrad_lab.programs`.
 """
 
 from textgrad_lab.text.api import abackward, backward, make_propagator
 from textgrad_lab.text.feedback import Feedback, TextGrad, feedback
 from textgrad_lab.text.fields import fill_template, template_fields
 from textgrad_lab.text.llm_ops import LLM, LLMCallFailed, format_prompt, llm_call, llm_call_sync
+from textgrad_lab.text.node_feedback import NodeFeedbackPropagator
 from textgrad_lab.text.shorten import estimate_tokens, render_value, shorten
 from textgrad_lab.text.textual import EdgeFeedback, TextualPropagator
 from textgrad_lab.text.trace import Trace, TraceGrad, TraceNode, TracePart, TracePropagator
@@ -18,6 +18,7 @@ __all__ = [
     "EdgeFeedback",
     "Feedback",
     "LLMCallFailed",
+    "NodeFeedbackPropagator",
     "RenderedTraces",
     "TextGrad",
     "TextualPropagator",

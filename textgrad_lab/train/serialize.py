@@ -14,6 +14,7 @@ from textgrad_lab.llm.redact import MASK, is_secret_option, redact, secret_value
 
 __all__ = ["atomic_write_text", "decode", "encode", "jsonable", "scrub"]
 
+
 def scrub(value: Any) -> Any:
     """Mask secret-named options (api_key, *_token, ...) and secret strings anywhere inside."""
     secrets = secret_values()  # read the environment once, not per string

@@ -15,9 +15,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.optimizers.ann.prompts import FEEDBACK_BLOCK
-from textgrad_lab.text.agents import StructuralEdit
-from textgrad_lab.text.agents.aggregate import AGGREGATIONS
-from textgrad_lab.text.symbolic import Trajectory, shorten
+from textgrad_lab.programs.agents import StructuralEdit
+from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
+from textgrad_lab.text.node_feedback import Trajectory
+from textgrad_lab.text.shorten import shorten
 
 
 class GlobalGradient(BaseModel):

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Parameter
+from textgrad_lab.llm.ask import ask
 from textgrad_lab.optimizers.ann.gradients import (
     GlobalGradient,
     Momentum,
@@ -47,7 +48,7 @@ from textgrad_lab.optimizers.ann.prompts import (
     UPDATE_SYSTEM,
 )
 from textgrad_lab.optimizers.gated import GatedOptimizer
-from textgrad_lab.text.agents import (
+from textgrad_lab.programs.agents import (
     AgentNetwork,
     StructuralEdit,
     check_template,
@@ -55,9 +56,9 @@ from textgrad_lab.text.agents import (
     template_variables,
     try_edit,
 )
-from textgrad_lab.text.agents.aggregate import AGGREGATIONS
-from textgrad_lab.text.agents.prompts import AGGREGATION_DOCS
-from textgrad_lab.text.symbolic import NodeFeedbackPropagator, Trajectory, ask
+from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
+from textgrad_lab.programs.agents.prompts import AGGREGATION_DOCS
+from textgrad_lab.text.node_feedback import NodeFeedbackPropagator, Trajectory
 
 Validate = Callable[[AgentNetwork], float | Awaitable[float]]
 
@@ -281,7 +282,7 @@ class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        from textgrad_lab.text.agents import NetworkRecord
+        from textgrad_lab.programs.agents import NetworkRecord
 
         self.network.restore(NetworkRecord.model_validate(state_dict["network"]))
         self.sync_params()

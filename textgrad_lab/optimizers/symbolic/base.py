@@ -10,12 +10,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.optimizers.gated import GatedOptimizer
-from textgrad_lab.text.symbolic import (
-    Pipeline,
-    PipelineEdit,
-    PipelineRecord,
-    Trajectory,
-)
+from textgrad_lab.programs.symbolic import Pipeline, PipelineEdit, PipelineRecord
+from textgrad_lab.text.node_feedback import Trajectory
 
 Validate = Callable[[Pipeline], float | Awaitable[float]]
 

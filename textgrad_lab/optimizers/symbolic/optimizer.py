@@ -22,7 +22,8 @@ from textgrad_lab.optimizers.symbolic.base import (
 from textgrad_lab.optimizers.symbolic.pipeline import PipelineOptimizer
 from textgrad_lab.optimizers.symbolic.prompt import PromptOptimizer
 from textgrad_lab.optimizers.symbolic.tool import ToolOptimizer
-from textgrad_lab.text.symbolic import Pipeline, Trajectory
+from textgrad_lab.programs.symbolic import Pipeline
+from textgrad_lab.text.node_feedback import Trajectory
 
 
 class SymbolicOptimizer(SymbolicOptimizerBase):

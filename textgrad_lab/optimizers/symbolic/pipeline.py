@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from textgrad_lab.llm.ask import ask
 from textgrad_lab.optimizers.symbolic.base import (
     RefusedPipelineEdit,
     SymbolicOptimizerBase,
@@ -13,15 +14,14 @@ from textgrad_lab.optimizers.symbolic.base import (
     Validate,
 )
 from textgrad_lab.optimizers.symbolic.prompts import PIPELINE_SYSTEM, PIPELINE_USER, REFUSALS
-from textgrad_lab.text.symbolic import (
+from textgrad_lab.programs.symbolic import (
     Pipeline,
     PipelineEdit,
-    Trajectory,
-    ask,
     render_steps,
     steps_of,
     try_pipeline_edit,
 )
+from textgrad_lab.text.node_feedback import Trajectory
 
 
 class PipelinePlan(BaseModel):

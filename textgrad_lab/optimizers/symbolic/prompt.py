@@ -6,9 +6,11 @@ import asyncio
 
 from pydantic import BaseModel
 
+from textgrad_lab.llm.ask import ask
 from textgrad_lab.optimizers.symbolic.base import SymbolicOptimizerBase, SymbolicStepReport
 from textgrad_lab.optimizers.symbolic.prompts import PROMPT_SYSTEM, PROMPT_USER
-from textgrad_lab.text.symbolic import PromptNode, Trajectory, ask, variables
+from textgrad_lab.programs.symbolic import PromptNode, variables
+from textgrad_lab.text.node_feedback import Trajectory
 
 
 class PromptUpdate(BaseModel):

@@ -7,9 +7,11 @@ import asyncio
 
 from pydantic import BaseModel
 
+from textgrad_lab.llm.ask import ask
 from textgrad_lab.optimizers.symbolic.base import SymbolicOptimizerBase, SymbolicStepReport
 from textgrad_lab.optimizers.symbolic.prompts import TOOL_SYSTEM, TOOL_USER
-from textgrad_lab.text.symbolic import ToolNode, Trajectory, ask, code_problem
+from textgrad_lab.programs.symbolic import ToolNode, code_problem
+from textgrad_lab.text.node_feedback import Trajectory
 
 
 class ToolUpdate(BaseModel):

@@ -1,8 +1,9 @@
 """One thin way to ask an engine for text or for a pydantic reply.
 
-Every LLM call of the agent and symbolic modules goes through :func:`ask`, so a
-failed or unparsable reply is handled in one place: the caller gets ``None`` (for a
-structured reply) and decides on its fallback; nothing raises on a bad reply.
+Every LLM call of agent networks, symbolic pipelines and their optimizers goes
+through :func:`ask`, so a failed or unparsable reply is handled in one place: the
+caller gets ``None`` (for a structured reply) and decides on its fallback; nothing
+raises on a bad reply.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from textgrad_lab.text.symbolic.plain import parse_plain, plain_format, wants_plain
+from textgrad_lab.llm.plain import parse_plain, plain_format, wants_plain
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,7 +43,7 @@ async def ask(
     """A structured reply parsed as ``model``; None when the engine could not produce one.
 
     ``plain`` (default: :func:`wants_plain` of the engine) asks for labelled plain-text
-    sections instead of JSON; see :mod:`textgrad_lab.text.symbolic.plain`.
+    sections instead of JSON; see :mod:`textgrad_lab.llm.plain`.
     """
     if plain if plain is not None else wants_plain(engine):
         text = await ask_text(

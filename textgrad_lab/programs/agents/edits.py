@@ -14,10 +14,10 @@ from typing import Literal
 import networkx as nx
 from pydantic import BaseModel
 
-from textgrad_lab.text.agents.aggregate import AGGREGATIONS
-from textgrad_lab.text.agents.layer import Layer
-from textgrad_lab.text.agents.network import INPUT, OUTPUT, AgentNetwork
-from textgrad_lab.text.agents.templates import check_template
+from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
+from textgrad_lab.programs.agents.layer import Layer
+from textgrad_lab.programs.agents.network import INPUT, OUTPUT, AgentNetwork
+from textgrad_lab.programs.agents.templates import check_template
 
 EditOp = Literal[
     "add_agent",

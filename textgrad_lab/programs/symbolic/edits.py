@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from textgrad_lab.text.symbolic.nodes import TASK, PromptNode, variables
-from textgrad_lab.text.symbolic.pipeline import Pipeline
+from textgrad_lab.programs.symbolic.nodes import TASK, PromptNode, variables
+from textgrad_lab.programs.symbolic.pipeline import Pipeline
 
 
 class PipelineEdit(BaseModel):

@@ -9,10 +9,10 @@ from typing import Any
 import networkx as nx
 
 from textgrad_lab.graphs import Parameter
-from textgrad_lab.text.agents.agent import Agent, Tool, value_of
-from textgrad_lab.text.agents.layer import Layer
-from textgrad_lab.text.agents.planning import DEFAULT_PLANNER, decompose_op, pick_subtask
-from textgrad_lab.text.agents.templates import AgentTemplate
+from textgrad_lab.programs.agents.agent import Agent, Tool, value_of
+from textgrad_lab.programs.agents.layer import Layer
+from textgrad_lab.programs.agents.planning import DEFAULT_PLANNER, decompose_op, pick_subtask
+from textgrad_lab.programs.agents.templates import AgentTemplate
 
 INPUT, OUTPUT = "input", "output"
 
@@ -172,7 +172,7 @@ class AgentNetwork:
 
     # -- persistence ----------------------------------------------------------------
     def to_record(self) -> Any:
-        from textgrad_lab.text.agents.serialize import network_to_record
+        from textgrad_lab.programs.agents.serialize import network_to_record
 
         return network_to_record(self)
 
@@ -186,7 +186,7 @@ class AgentNetwork:
     def from_json(
         cls, text_or_path: str | Path, *, engine: Any = None, tools: dict[str, Tool] | None = None
     ) -> AgentNetwork:
-        from textgrad_lab.text.agents.serialize import load_network
+        from textgrad_lab.programs.agents.serialize import load_network
 
         return load_network(text_or_path, engine=engine, tools=tools)
 
@@ -194,13 +194,13 @@ class AgentNetwork:
         """Become the network saved in ``record`` again, in place. Agents and layers that
         still exist keep their Parameter objects (their values are set back), so whoever
         holds them sees the restored values."""
-        from textgrad_lab.text.agents.serialize import restore_network
+        from textgrad_lab.programs.agents.serialize import restore_network
 
         restore_network(self, record)
 
     def clone(self) -> AgentNetwork:
         """An independent copy (new Parameters) sharing the engine and tools."""
-        from textgrad_lab.text.agents.serialize import network_from_record
+        from textgrad_lab.programs.agents.serialize import network_from_record
 
         return network_from_record(self.to_record(), engine=self.engine, tools=self.tools)
 

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Op, OpSpec, Parameter
-from textgrad_lab.text.symbolic.ask import ask_text
-from textgrad_lab.text.symbolic.prompts import STEP_SYSTEM
+from textgrad_lab.llm.ask import ask_text
+from textgrad_lab.programs.symbolic.prompts import STEP_SYSTEM
 
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TASK = "task"

@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from textgrad_lab.text.agents.agent import Agent, Tool
-from textgrad_lab.text.agents.aggregate import AGGREGATIONS
-from textgrad_lab.text.agents.layer import Layer
-from textgrad_lab.text.agents.network import AgentNetwork, Limits
-from textgrad_lab.text.agents.templates import AgentTemplate
+from textgrad_lab.programs.agents.agent import Agent, Tool
+from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
+from textgrad_lab.programs.agents.layer import Layer
+from textgrad_lab.programs.agents.network import AgentNetwork, Limits
+from textgrad_lab.programs.agents.templates import AgentTemplate
 
 FORMAT = "textgrad-lab/agent-network"
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from textgrad_lab.graphs import Node, Op, OpSpec, Parameter
-from textgrad_lab.text.agents.prompts import DRAFT_NOTE, TOOL_NOTE
-from textgrad_lab.text.agents.templates import AgentTemplate, check_template, fill
-from textgrad_lab.text.symbolic.ask import ask_text
+from textgrad_lab.llm.ask import ask_text
+from textgrad_lab.programs.agents.prompts import DRAFT_NOTE, TOOL_NOTE
+from textgrad_lab.programs.agents.templates import AgentTemplate, check_template, fill
 
 # A tool sees what the agent's layer received and the task (plus any extra data given
 # to the forward, such as the tests of a coding problem) and reports in text.

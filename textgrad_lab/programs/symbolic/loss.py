@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Graph, Node, Parameter
+from textgrad_lab.llm.ask import ask
+from textgrad_lab.programs.symbolic.prompts import LOSS_SYSTEM, LOSS_USER
+from textgrad_lab.programs.symbolic.trajectory import render_steps, steps_of
 from textgrad_lab.text.shorten import shorten
-from textgrad_lab.text.symbolic.ask import ask
-from textgrad_lab.text.symbolic.prompts import LOSS_SYSTEM, LOSS_USER
-from textgrad_lab.text.symbolic.trajectory import render_steps, steps_of
 
 DEFAULT_LOSS_INSTRUCTION = "Grade how well the pipeline solved the task."
 

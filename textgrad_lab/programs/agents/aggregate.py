@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Node, Op, OpSpec, op
-from textgrad_lab.text.agents.prompts import JUDGE_SYSTEM, SYNTHESIZE_SYSTEM, TEAM_USER
-from textgrad_lab.text.symbolic.ask import ask, ask_text
+from textgrad_lab.llm.ask import ask, ask_text
+from textgrad_lab.programs.agents.prompts import JUDGE_SYSTEM, SYNTHESIZE_SYSTEM, TEAM_USER
 
 AGGREGATIONS: tuple[str, ...] = ("concatenate", "majority_vote", "synthesize", "judge", "refine")
 LLM_AGGREGATIONS = frozenset({"synthesize", "judge"})

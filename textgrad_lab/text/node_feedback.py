@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import AsyncPropagator, Graph, Node
+from textgrad_lab.llm.ask import ask, ask_text
+from textgrad_lab.llm.plain import wants_plain
+from textgrad_lab.text.prompts_node_feedback import NODE_FEEDBACK_SYSTEM, NODE_FEEDBACK_USER
 from textgrad_lab.text.shorten import shorten
-from textgrad_lab.text.symbolic.ask import ask, ask_text
-from textgrad_lab.text.symbolic.plain import wants_plain
-from textgrad_lab.text.symbolic.prompts import NODE_FEEDBACK_SYSTEM, NODE_FEEDBACK_USER
 
 Targets = Sequence[tuple[Node, list[str]]]
 

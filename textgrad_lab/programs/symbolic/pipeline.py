@@ -13,7 +13,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import OpError, Parameter
-from textgrad_lab.text.symbolic.nodes import (
+from textgrad_lab.programs.symbolic.nodes import (
     TASK,
     Node,
     NodeSpec,

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from textgrad_lab.text.agents.agent import Tool
-from textgrad_lab.text.agents.aggregate import AGGREGATIONS
-from textgrad_lab.text.agents.layer import Layer
-from textgrad_lab.text.agents.network import AgentNetwork, Limits
-from textgrad_lab.text.agents.prompts import AGGREGATION_DOCS, PLAN_SYSTEM, PLAN_USER
-from textgrad_lab.text.agents.templates import AgentTemplate
-from textgrad_lab.text.symbolic.ask import ask
+from textgrad_lab.llm.ask import ask
+from textgrad_lab.programs.agents.agent import Tool
+from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
+from textgrad_lab.programs.agents.layer import Layer
+from textgrad_lab.programs.agents.network import AgentNetwork, Limits
+from textgrad_lab.programs.agents.prompts import AGGREGATION_DOCS, PLAN_SYSTEM, PLAN_USER
+from textgrad_lab.programs.agents.templates import AgentTemplate
 
 
 class LayerPlan(BaseModel):

@@ -7,14 +7,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from textgrad_lab.graphs import Op, OpSpec, op
-from textgrad_lab.text.agents.prompts import (
+from textgrad_lab.llm.ask import ask
+from textgrad_lab.programs.agents.prompts import (
     AGGREGATION_DOCS,
     DECOMPOSE_USER,
     ROUTE_SYSTEM,
     ROUTE_USER,
 )
 from textgrad_lab.text.shorten import shorten
-from textgrad_lab.text.symbolic.ask import ask
 
 DEFAULT_PLANNER = (
     "You split a task into consecutive subtasks, one for each team, so that together "

@@ -1,7 +1,7 @@
 """Agentic neural networks: agents as nodes, teams as layers, traced on our graphs."""
 
-from textgrad_lab.text.agents.agent import Agent, Tool, value_of
-from textgrad_lab.text.agents.aggregate import (
+from textgrad_lab.programs.agents.agent import Agent, Tool, value_of
+from textgrad_lab.programs.agents.aggregate import (
     AGGREGATIONS,
     LLM_AGGREGATIONS,
     JudgeChoice,
@@ -12,8 +12,8 @@ from textgrad_lab.text.agents.aggregate import (
     refine,
     vote_key,
 )
-from textgrad_lab.text.agents.builder import LayerPlan, NetworkPlan, plan_network
-from textgrad_lab.text.agents.edits import (
+from textgrad_lab.programs.agents.builder import LayerPlan, NetworkPlan, plan_network
+from textgrad_lab.programs.agents.edits import (
     EditRefused,
     StructuralEdit,
     apply_edit,
@@ -21,11 +21,11 @@ from textgrad_lab.text.agents.edits import (
     structure_problems,
     try_edit,
 )
-from textgrad_lab.text.agents.layer import Layer
-from textgrad_lab.text.agents.network import AgentNetwork, Limits
-from textgrad_lab.text.agents.planning import Decomposition, RouteChoice
-from textgrad_lab.text.agents.serialize import NetworkRecord
-from textgrad_lab.text.agents.templates import (
+from textgrad_lab.programs.agents.layer import Layer
+from textgrad_lab.programs.agents.network import AgentNetwork, Limits
+from textgrad_lab.programs.agents.planning import Decomposition, RouteChoice
+from textgrad_lab.programs.agents.serialize import NetworkRecord
+from textgrad_lab.programs.agents.templates import (
     ALLOWED_VARIABLES,
     AgentTemplate,
     check_template,

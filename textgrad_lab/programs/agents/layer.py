@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 from textgrad_lab.graphs import Parameter
-from textgrad_lab.text.agents.agent import Agent, value_of
-from textgrad_lab.text.agents.aggregate import aggregate
-from textgrad_lab.text.agents.planning import route_op
+from textgrad_lab.programs.agents.agent import Agent, value_of
+from textgrad_lab.programs.agents.aggregate import aggregate
+from textgrad_lab.programs.agents.planning import route_op
 
 
 class Layer:
