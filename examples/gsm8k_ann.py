@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 import time
@@ -29,8 +28,6 @@ from textgrad_lab.cli.script import run_script
 from textgrad_lab.llm import get_engine
 from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, vote_key
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
 
 LIBRARY = [
     AgentTemplate(
@@ -57,18 +54,10 @@ LIBRARY = [
 ]
 
 
-def load(path: Path, start: int, count: int) -> list[dict[str, str]]:
-    rows = []
-    with path.open() as f:
-        for i, line in enumerate(f):
-            if i < start:
-                continue
-            if len(rows) >= count:
-                break
-            item = json.loads(line)
-            gold = item["answer"].split("####")[-1].strip().replace(",", "")
-            rows.append({"question": item["question"], "gold": gold})
-    return rows
+def load(split: str, start: int, count: int) -> list[dict[str, str]]:
+    """``count`` GSM8K problems of ``split`` from line ``start``, with the final answer."""
+    data = tl.datasets.load(f"gsm8k/{split}")
+    return [{"question": e.input, "gold": e.target} for e in data[start : start + count]]
 
 
 def build_network(engine: Any) -> AgentNetwork:
@@ -135,7 +124,7 @@ async def train_step(
 
 async def main(args: argparse.Namespace) -> None:
     engine = get_engine(args.model, cache=not args.no_cache)
-    test = load(DATA / "test.jsonl", 0, args.test)
+    test = load("test", 0, args.test)
     if args.network:
         net = AgentNetwork.from_json(args.network, engine=engine)
         t0 = time.perf_counter()
@@ -144,8 +133,8 @@ async def main(args: argparse.Namespace) -> None:
             f"loaded {args.network}: test accuracy {acc:.3f} on {len(test)} ({time.perf_counter() - t0:.0f} s)"
         )
         return
-    train = load(DATA / "train.jsonl", 0, min(args.train, 200))
-    val = load(DATA / "train.jsonl", 200, min(args.val, 300))
+    train = load("train", 0, min(args.train, 200))
+    val = load("train", 200, min(args.val, 300))
     net = build_network(engine)
 
     async def validate(n: AgentNetwork) -> float:

@@ -24,8 +24,8 @@ tests. With ``--feedback examples`` the traced op runs only the docstring's ``>>
 examples (in the sandbox too) and the hidden tests score "before" and "after" without
 being shown: then "after" is a held-out figure.
 
-Data: HumanEval.jsonl.gz under ``../shared/data/humaneval`` beside the repository, or
-under the folder named by $TEXTGRAD_LAB_DATA (or --data-dir).
+Data: HumanEval, shipped with the package (``tl.datasets``), or under the folder named
+by $TEXTGRAD_LAB_DATA (or --data-dir).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from textgrad_lab.sandbox import aunit_test_feedback
 from textgrad_lab.text import TextualPropagator
 from textgrad_lab.train.code_metrics import UnitTests, code_of, docstring_examples_test
 from textgrad_lab.train.data import Example
-from textgrad_lab.train.loaders import load_humaneval
+from textgrad_lab.train.datasets import load_humaneval
 
 OPTIMIZERS = ("tgd", "optoprime")
 FEEDBACK = ("tests", "examples")
@@ -308,7 +308,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=384,
         help="cap on each critique and update reply [%(default)s]",
     )
-    ap.add_argument("--data-dir", help="folder holding humaneval/ (default: the shared data)")
+    ap.add_argument(
+        "--data-dir", help="folder holding humaneval/ (default: the data shipped with the package)"
+    )
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
     args = ap.parse_args(argv)
     if args.problems < 1 or args.iterations < 0:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
-import json
 import re
 import sys
 import time
@@ -30,8 +28,6 @@ from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool
 from textgrad_lab.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.train.code_metrics import docstring_examples_test
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 
 LIBRARY = [
     AgentTemplate(
@@ -95,9 +91,8 @@ TOOLS = {
 
 
 def load(start: int, count: int) -> list[dict[str, Any]]:
-    with gzip.open(DATA, "rt") as f:
-        rows = [json.loads(line) for line in f]
-    return rows[start : start + count]
+    """``count`` HumanEval problems from index ``start``, as their JSON rows."""
+    return [e.fields for e in tl.datasets.load("humaneval")[start : start + count]]
 
 
 def build_team(engine: Any) -> AgentNetwork:

@@ -19,22 +19,13 @@ The defaults are sized so that the whole run (SmolLM2-135M on 2 CPU cores, no ke
 network) takes about a minute and a half on a quiet machine, with any of the three;
 with a hosted model use the literature's split (--split 50,100,100) and more steps.
 
-Data: ../shared/data/bbh/object_counting.json relative to the repository root, or the
-folder named by $TEXTGRAD_LAB_DATA.
+Data: the BBH object_counting task shipped with the package (``tl.datasets``; the
+folder named by $TEXTGRAD_LAB_DATA is read instead when that is set).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import textgrad_lab as tl
-
-# The shared data sits beside the clone: <root>/../shared/data (override with the env var).
-DATA_DIR = Path(
-    os.environ.get("TEXTGRAD_LAB_DATA")
-    or Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-)
 
 # The starting prompt is deliberately weak: with it the small model rambles and rarely
 # ends on the right number (1 in 40 on this task), so the optimizer has room to help.
@@ -66,7 +57,7 @@ workflow = tl.train.Workflow(
     forward=solve,
     parameters=[system],
     metric="numeric",  # the number read from the reply must equal the target
-    data=DATA_DIR / "bbh" / "object_counting.json",
+    data="bbh/object_counting",  # shipped with the package: tl.datasets.names() lists all
     split=(6, 8, 8),  # train / validation / test, in file order
     optimizer="optoprime",
     # Caps each update call; the reply model bounds its reasoning and each value too.

@@ -27,6 +27,8 @@ _TEXT_NAMES = {"feedback", "format_prompt", "llm_call", "llm_call_sync"}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "datasets":  # the shipped benchmark data: tl.datasets.load("bbh/object_counting")
+        return importlib.import_module("textgrad_lab.train.datasets")
     if name in _SUBMODULES:
         return importlib.import_module(f"textgrad_lab.{name}")
     if name in _GRAPH_NAMES:
@@ -37,4 +39,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES | _TEXT_NAMES)
+    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES | _TEXT_NAMES | {"datasets"})

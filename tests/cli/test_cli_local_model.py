@@ -16,11 +16,6 @@ pytestmark = pytest.mark.local_model  # skipped without the 'local' extra: tests
 def test_optimize_report_eval_on_local_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from textgrad_lab.train.workflow import load_workflow
-
-    data_file = load_workflow(str(EXAMPLE)).data
-    if not Path(data_file).exists():
-        pytest.skip(f"shared data not found at {data_file} (set TEXTGRAD_LAB_DATA)")
     monkeypatch.setenv("TEXTGRAD_LAB_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "run"
     res = run(

@@ -1,9 +1,11 @@
-"""Helpers of the example tests: load an example script as a module, find the shared data."""
+"""Helpers of the example tests: load an example script as a module; copy the repository."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,19 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-
-
-def data_dir() -> Path:
-    """The shared data folder as the loaders find it (env override, else beside the repo)."""
-    return Path(os.environ.get("TEXTGRAD_LAB_DATA") or ROOT.parent / "shared" / "data")
-
-
-def needs_data(*parts: str) -> Path:
-    """The path of a shared data file, or skip the test when the data is not here."""
-    path = data_dir().joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path} (set TEXTGRAD_LAB_DATA)")
-    return path
 
 
 def load_example(name: str) -> ModuleType:
@@ -38,3 +27,31 @@ def load_example(name: str) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def repository_files() -> list[str]:
+    """What a clone holds: the tracked files, plus new ones git does not ignore."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the copy is made from `git ls-files`")
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return [name for name in out.split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_repository(target: Path) -> Path:
+    """The repository's files copied into ``target`` (a folder that must not exist yet)."""
+    for name in repository_files():
+        dest = target / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, dest)
+    return target
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the data override and without PYTHONPATH, plus ``extra``."""
+    drop = {"TEXTGRAD_LAB_DATA", "PYTHONPATH"}
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}

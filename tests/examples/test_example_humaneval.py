@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from examples_testkit import load_example, needs_data
+from examples_testkit import load_example
 from pydantic import BaseModel
 
 from textgrad_lab.llm import MockEngine
@@ -22,7 +22,7 @@ BROKEN = "def has_close_elements(numbers, threshold):\n    return (\n"
 
 @pytest.fixture(scope="module")
 def problem() -> Any:
-    return hx.load_problems(0, 1, str(needs_data("humaneval", "HumanEval.jsonl.gz").parents[1]))[0]
+    return hx.load_problems(0, 1)[0]
 
 
 def fixed(problem: Any) -> str:
@@ -135,8 +135,7 @@ async def test_an_update_reply_that_never_parses_is_a_failed_step_and_the_code_i
 def test_setup_mistakes_are_one_line_errors(tmp_path, capsys):
     assert hx.cli(["--data-dir", str(tmp_path), "--model", "mock"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "HumanEval.jsonl.gz" in err and "Traceback" not in err
-    needs_data("humaneval", "HumanEval.jsonl.gz")
+    assert err.startswith("error: ") and "HumanEval.jsonl" in err and "Traceback" not in err
     assert hx.cli(["--model", "local/nothere.gguf", "--problems", "1"]) == 2
     assert "no GGUF file at nothere.gguf" in capsys.readouterr().err
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from examples_testkit import EXAMPLES, needs_data
+from examples_testkit import EXAMPLES
 from pydantic import BaseModel
 
 from textgrad_lab.cli.training import bind_engine, make_optimizer
@@ -40,7 +40,6 @@ def student_and_optimizer(targets: dict[str, str]) -> MockEngine:
 
 @pytest.mark.parametrize("optimizer", ["tgd", "optoprime"])
 async def test_both_documented_optimizers_learn_the_prompt(optimizer):
-    needs_data("bbh", "object_counting.json")
     workflow = load_workflow(EXAMPLES / "object_counting.py")
     assert workflow.model == "local/smollm2"  # runs on the embedded model by default
     splits = workflow.splits(split=(2, 2, 0))

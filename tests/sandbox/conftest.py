@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 import shutil
 import time
@@ -15,12 +13,6 @@ import pytest
 
 from textgrad_lab.sandbox import SandboxConfig
 from textgrad_lab.sandbox.process import bwrap_problem
-
-# The shared data folder: TEXTGRAD_LAB_DATA, else shared/data beside the checkout.
-DATA = Path(
-    os.environ.get("TEXTGRAD_LAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
-)
-HUMANEVAL = DATA / "humaneval" / "HumanEval.jsonl.gz"
 
 
 def bwrap_usable() -> bool:
@@ -52,11 +44,9 @@ def make_config(isolation: str) -> Callable[..., SandboxConfig]:
 
 @pytest.fixture(scope="session")
 def humaneval() -> dict[str, dict[str, Any]]:
-    if not HUMANEVAL.exists():
-        pytest.skip(f"HumanEval data not found at {HUMANEVAL}")
-    with gzip.open(HUMANEVAL, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f]
-    return {row["task_id"]: row for row in rows}
+    from textgrad_lab.train.datasets import load_humaneval  # the problems shipped with the package
+
+    return {e.id: e.fields for e in load_humaneval()}
 
 
 def processes_with(marker: str) -> list[int]:

@@ -1,4 +1,4 @@
-"""Datasets from lists, JSONL and CSV; broken rows; splits; the shared benchmark loaders."""
+"""Datasets from lists, JSONL and CSV; broken rows; splits; the benchmarks shipped with the package."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from textgrad_lab.train import (
     DatasetError,
     Example,
     bbh_splits,
+    datasets,
     load_bbh,
     load_gsm8k,
     load_humaneval,
     minibatches,
     split_dataset,
 )
-from textgrad_lab.train.loaders import default_data_dir
 
-DATA = default_data_dir()
+DATA = datasets.PACKAGED
 
 
 def test_from_list_maps_named_fields_and_keeps_the_row() -> None:
@@ -161,12 +161,13 @@ def test_minibatches_cover_an_epoch_with_a_seeded_order() -> None:
 def test_bbh_loader_and_the_usual_file_order_split() -> None:
     ds = load_bbh("object_counting", data_dir=DATA)
     assert len(ds) == 250 and ds[0].id == "object_counting/0"
-    raw = json.loads((DATA / "bbh" / "object_counting.json").read_text())["examples"]
+    with gzip.open(DATA / "bbh" / "object_counting.json.gz", "rt") as f:
+        raw = json.load(f)["examples"]
     assert ds[0].input == raw[0]["input"] and ds[0].target == raw[0]["target"]
     s = bbh_splits("object_counting", data_dir=DATA)
     assert (len(s.train), len(s.val), len(s.test)) == (50, 100, 100)
     assert s.val[0].input == raw[50]["input"] and s.test[-1].input == raw[249]["input"]
-    with pytest.raises(DatasetError, match=r"available: .*word_sorting"):
+    with pytest.raises(DatasetError, match=r"no dataset 'bbh/no_such_task'.*word_sorting"):
         load_bbh("no_such_task", data_dir=DATA)
 
 
@@ -186,3 +187,61 @@ def test_humaneval_loader_keeps_the_fields_the_unit_tests_need() -> None:
     assert ex.target is None and ex.input.startswith("from typing import List")
     assert ex["entry_point"] == "has_close_elements" and "def check(candidate)" in ex["test"]
     assert isinstance(ds[0], Example)
+
+
+def test_shipped_data_loads_by_name_without_any_folder_beside_the_checkout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    assert datasets.folder() == DATA
+    names = datasets.names()
+    assert len([n for n in names if n.startswith("bbh/")]) == 27
+    assert {"gsm8k/train", "gsm8k/test", "humaneval", "bbh/object_counting"} <= set(names)
+    assert all(len(datasets.load(n)) > 0 for n in ("bbh/word_sorting", "humaneval"))
+    assert len(datasets.load("bbh/object_counting")) == 250
+    for family in ("bbh", "gsm8k", "humaneval"):
+        assert "MIT License" in (DATA / family / "LICENSE").read_text()
+    with pytest.raises(DatasetError, match=r"no dataset 'mnist'.*gsm8k/train"):
+        datasets.load("mnist")
+
+
+def test_the_env_var_names_another_folder_of_plain_or_gzipped_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bbh").mkdir()
+    (tmp_path / "bbh" / "tiny.json").write_text(
+        json.dumps({"examples": [{"input": "1+1", "target": "2"}]})
+    )
+    (tmp_path / "gsm8k").mkdir()
+    with gzip.open(tmp_path / "gsm8k" / "test.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"question": "q?", "answer": "so #### 1,000"}) + "\n")
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path))
+    assert datasets.names() == ["bbh/tiny", "gsm8k/test"]
+    assert datasets.load("bbh/tiny")[0].target == "2"
+    assert datasets.load("gsm8k/test")[0].target == "1000"
+    with pytest.raises(
+        DatasetError, match=r"object_counting.*TEXTGRAD_LAB_DATA.*bbh/<task> for tiny"
+    ):
+        datasets.load("bbh/object_counting")
+
+
+def test_a_workflow_names_shipped_data_and_a_wrong_name_says_what_exists(tmp_path: Path) -> None:
+    from textgrad_lab.graphs import Parameter
+    from textgrad_lab.train.workflow import Workflow, WorkflowError
+
+    prompt = Parameter("Answer.", name="prompt")
+
+    def flow(data: str) -> Workflow:
+        return Workflow(
+            forward=lambda ex, engine: ex.input,
+            parameters=[prompt],
+            metric="exact_match",
+            data=data,
+        )
+
+    assert len(flow("bbh/word_sorting").dataset()) == 250
+    assert flow("gsm8k/test").dataset()[0].target == "18"
+    with pytest.raises(DatasetError, match=r"no dataset 'bbh/wordsorting'.*word_sorting"):
+        flow("bbh/wordsorting").dataset()
+    with pytest.raises(WorkflowError, match=r"no data file at .*rows.jsonl.*tl.datasets.names"):
+        flow(str(tmp_path / "rows.jsonl")).dataset()

@@ -146,9 +146,8 @@ async def test_llm_judge_unreadable_reply_scores_zero_with_an_error() -> None:
 
 async def test_unit_tests_metric_runs_humaneval_tests_in_the_sandbox() -> None:
     from textgrad_lab.train import load_humaneval
-    from textgrad_lab.train.loaders import default_data_dir
 
-    problem = load_humaneval(data_dir=default_data_dir())[0]
+    problem = load_humaneval()[0]
     metric = get_metric("unit_tests", timeout_s=20)
     # A completion in a fenced reply: run as prompt + completion.
     good = await metric(f"```python\n{problem['canonical_solution']}```", problem)

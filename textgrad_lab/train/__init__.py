@@ -1,8 +1,9 @@
 """Training: datasets, metrics and feedback, executors, checkpoints and the Trainer.
 
 - :mod:`~textgrad_lab.train.data`, :mod:`~textgrad_lab.train.splits`,
-  :mod:`~textgrad_lab.train.loaders`: examples from lists, JSONL, CSV and the shared
-  benchmarks (BBH, GSM8K, HumanEval); splits by count, fraction or file order.
+  :mod:`~textgrad_lab.train.datasets` (also ``tl.datasets``): examples from lists, JSONL,
+  CSV and the benchmarks shipped with the package (BBH, GSM8K, HumanEval); splits by
+  count, fraction or file order.
 - :mod:`~textgrad_lab.train.metrics`, :mod:`~textgrad_lab.train.judge`: scores with
   critiques (exact match, numeric, contains, an LLM judge) and ``get_metric(name)``.
 - :mod:`~textgrad_lab.train.sample`, :mod:`~textgrad_lab.train.executor`: the
@@ -25,11 +26,10 @@ _EXPORTS = {
     "Splits": "splits",
     "split_dataset": "splits",
     "minibatches": "splits",
-    "load_bbh": "loaders",
-    "bbh_splits": "loaders",
-    "load_gsm8k": "loaders",
-    "load_humaneval": "loaders",
-    "default_data_dir": "loaders",
+    "load_bbh": "datasets",
+    "bbh_splits": "datasets",
+    "load_gsm8k": "datasets",
+    "load_humaneval": "datasets",
     "extract_number": "answers",
     "normalize_text": "answers",
     "MetricResult": "metrics",

@@ -32,10 +32,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from textgrad_lab.graphs import Parameter
+from textgrad_lab.train import datasets
 from textgrad_lab.train.data import Dataset, DatasetError, Example
 from textgrad_lab.train.splits import Splits, split_dataset
 
-DATA_ENV = "TEXTGRAD_LAB_DATA"  # read by train.loaders; named in error messages
 SplitSize = int | float | None
 
 
@@ -51,9 +51,10 @@ class Workflow(BaseModel):
     - ``parameters``: the Parameters the optimizer may change.
     - ``metric``: ``metric(output_value, example)`` returning a MetricResult, a
       ``(score, feedback)`` pair or a number; or a built-in name such as ``"numeric"``.
-    - ``data``: a path (``.json``, ``.jsonl``, ``.csv``), a Dataset, a list of dicts, or a
-      function returning one of those; ``data_options`` go to ``Dataset.load``
-      (``input_field``, ``target_field``, ...).
+    - ``data``: a shipped dataset's name (``"bbh/object_counting"``, see
+      ``tl.datasets.names()``), a path (``.json``, ``.jsonl``, ``.csv``), a Dataset, a list
+      of dicts, or a function returning one of those; ``data_options`` go to
+      ``Dataset.load`` for a path (``input_field``, ``target_field``, ...).
     - ``split``: train / validation / test sizes, counts or fractions (file order unless
       ``shuffle``).
     - ``optimizer``: default for ``--optimizer`` (``tgd``, ``optoprime``, ``opro``, ``ann``,
@@ -143,10 +144,12 @@ class Workflow(BaseModel):
             return source
         if isinstance(source, str | os.PathLike):
             path = Path(source).expanduser()
+            if not path.exists() and datasets.is_name(str(source)):
+                return datasets.load(str(source))
             if not path.exists():
                 raise WorkflowError(
-                    f"no data file at {path}: check the path, or set {DATA_ENV} to the "
-                    "folder holding the shared data"
+                    f"no data file at {path}: check the path, or name a shipped dataset "
+                    "such as bbh/object_counting (tl.datasets.names() lists them)"
                 )
             try:
                 return Dataset.load(path, **self.data_options)
