@@ -30,13 +30,15 @@ class MetricResult(BaseModel):
     """A score (higher is better; 1.0 is right for the built-in metrics) and its critique.
 
     ``answer`` is what the metric read out of the output (for reports); ``error`` is set
-    when the metric itself could not judge (the score is then 0).
+    when the metric itself could not judge (the score is then 0). ``scores`` holds named
+    scores (``{"accuracy": 1.0, "tokens": 212}``) for searches over several objectives.
     """
 
     score: float
     feedback: str
     answer: str | None = None
     error: str | None = None
+    scores: dict[str, float] | None = None
 
 
 @runtime_checkable
@@ -53,9 +55,20 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 def coerce_result(value: Any, metric: Any) -> MetricResult:
-    """Accept a MetricResult, a ``(score, feedback)`` pair or a bare number."""
+    """Accept a MetricResult, a ``(score, feedback)`` pair, a bare number, or named
+    scores (a dict of numbers; its ``"score"`` entry, else its first, is the score)."""
     if isinstance(value, MetricResult):
         return value
+    if isinstance(value, Mapping) and value:
+        try:
+            named = {str(k): float(v) for k, v in value.items()}
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"metric returned named scores {value!r:.80}; every value must be a number"
+            ) from None
+        score = named.get("score", next(iter(named.values())))
+        shown = ", ".join(f"{k}={v:g}" for k, v in named.items())
+        return MetricResult(score=score, feedback=f"Scores: {shown}.", scores=named)
     if isinstance(value, tuple) and len(value) == 2:
         return MetricResult(score=float(value[0]), feedback=str(value[1]))
     if isinstance(value, bool):

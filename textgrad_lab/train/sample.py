@@ -55,6 +55,7 @@ class SampleResult(BaseModel):
     feedback: str = ""
     answer: str | None = None
     error: str | None = None
+    scores: dict[str, float] | None = None
     grads: dict[str, Any] = Field(default_factory=dict)
     usage: Any = None
     wall_s: float = 0.0
@@ -235,6 +236,7 @@ class SampleWork:
             feedback=metric.feedback,
             answer=metric.answer,
             error=error or metric.error,
+            scores=metric.scores,
             grads=grads,
             wall_s=time.perf_counter() - start,
         )

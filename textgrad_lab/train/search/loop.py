@@ -1,0 +1,390 @@
+"""The search loop: a pool of candidate programs grown by proposals and merges.
+
+    search = Search(solve, proposer=TGD(params, engine=teacher), metric="exact_match",
+                    train=splits.train, val=splits.val, run_dir="runs/oc-pareto",
+                    strategy="pareto", minibatch_size=3,
+                    budget=SearchBudget(max_metric_calls=200))
+    result = search.fit()              # or fit(resume=True) after a crash or a budget stop
+    search.params                      # hold the best candidate's values afterwards
+
+An iteration (mutation): choose a parent (see :class:`SearchConfig`), put its values
+into the parameters, run the next training minibatch (with backward when the proposer
+needs it), let the proposer rewrite the parameters, score the child on the same
+minibatch and, if it beats its parent there (pareto, beam) or directly (greedy), on
+the validation set; it then joins the pool. After an accepted child a pareto search
+tries one merge. The state is saved after every iteration (``search.json``); a run
+killed at any point resumes with the same pool, position and random state.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textgrad_lab.graphs import Parameter
+from textgrad_lab.llm.errors import BudgetExceeded
+from textgrad_lab.llm.usage import UsageTracker, usage_scope
+from textgrad_lab.sync import run_sync
+from textgrad_lab.train.checkpoint import Position
+from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
+from textgrad_lab.train.evaluation import remote_usage
+from textgrad_lab.train.executor import Executor, LocalExecutor
+from textgrad_lab.train.history import add_usage
+from textgrad_lab.train.meter import UsageMeter, find_trackers
+from textgrad_lab.train.metrics import MetricLike, get_metric
+from textgrad_lab.train.sample import SampleResult, SampleWork, Workflow, fatal_cause
+from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
+from textgrad_lab.train.search.pool import Candidate, ScoreCell, record_key
+from textgrad_lab.train.search.proposer import Proposer, as_proposer
+from textgrad_lab.train.search.state import (
+    IterationRecord,
+    SearchConfig,
+    SearchState,
+    load_state,
+    save_state,
+)
+from textgrad_lab.train.search.steps import (
+    budget_stop,
+    iteration_cost,
+    merge_step,
+    record_of,
+    restore_record,
+)
+from textgrad_lab.train.serialize import decode, encode
+from textgrad_lab.train.splits import batches, epoch_order
+
+
+class Search:
+    """Searches over programs made of ``params``; see the module docstring.
+
+    ``params`` default to the optimizer's (when ``proposer`` is one); a Program with a
+    ``parameters()`` method may be given instead. Keyword ``options`` set
+    :class:`SearchConfig` fields (``strategy``, ``beam_width``, ``budget``, ...).
+    """
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        *,
+        proposer: Any,
+        metric: MetricLike | str,
+        train: Dataset | Sequence[Example | dict[str, Any]],
+        val: Dataset | Sequence[Example | dict[str, Any]],
+        params: Sequence[Parameter] | Any | None = None,
+        config: SearchConfig | None = None,
+        executor: Executor | None = None,
+        run_dir: str | Path | None = None,
+        usage: UsageTracker | Sequence[UsageTracker] | None = None,
+        meta: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        base = config.model_dump() if config is not None else {}
+        self.config = SearchConfig.model_validate({**base, **options})
+        self.workflow = workflow
+        self.proposer: Proposer = as_proposer(proposer)
+        self.metric: MetricLike = get_metric(metric) if isinstance(metric, str) else metric
+        self.train = as_dataset(train, "train")
+        self.val = as_dataset(val, "val")
+        if len(self.train) == 0 or len(self.val) == 0:
+            raise ValueError(
+                "a search needs training and validation examples: both sets are empty or one is"
+            )
+        if params is None:
+            params = getattr(proposer, "params", None)
+            if params is None:
+                raise ValueError("give params=[...] (the proposer is no optimizer that holds them)")
+        if hasattr(params, "parameters") and callable(params.parameters):
+            params = params.parameters()
+        self.params: list[Parameter] = list(params)
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"parameter names must be unique; repeated: {sorted({n for n in names if names.count(n) > 1})}"
+            )
+        self.executor: Executor = executor or LocalExecutor(concurrency=8)
+        self.run = Path(run_dir) if run_dir is not None else None
+        trackers = (
+            [usage]
+            if isinstance(usage, UsageTracker)
+            else list(usage)
+            if usage is not None
+            else find_trackers(proposer, self.metric)
+        )
+        self.meter = UsageMeter(trackers)
+        self.rng = random.Random(self.config.seed)
+        self.state = SearchState(
+            config=self.config,
+            train_ids=ids_digest(self.train),
+            val_ids=ids_digest(self.val),
+            meta=dict(meta or {}),
+        )
+        self.state.pool.objectives = list(self.config.objectives)
+        self._saved: str | None = None
+        self._clock = time.perf_counter()
+
+    # -- scoring -----------------------------------------------------------------------
+    def _work(self, backward: bool) -> SampleWork:
+        c = self.config
+        return SampleWork(
+            workflow=self.workflow,
+            metric=self.metric,
+            params=self.params,
+            propagator=self.proposer.propagator() if backward else None,
+            depth=c.depth,
+            backward_concurrency=c.backward_concurrency,
+            perfect_score=c.perfect_score,
+        )
+
+    def cell(self, r: SampleResult) -> ScoreCell:
+        """What the pool keeps for one sample: its score, or its named scores."""
+        if not self.config.objectives:
+            return float(r.score)
+        named = dict(r.scores or {})
+        for obj in self.config.objectives:  # a failed sample is the worst on each objective
+            named.setdefault(obj.name, 0.0 if obj.direction == "max" else 1e18)
+        return {"score": float(r.score), **named}
+
+    async def run_examples(
+        self, examples: Sequence[Example], *, backward: bool, scope: str
+    ) -> list[SampleResult]:
+        """Score examples with the parameters as they are; counts metric calls."""
+        with usage_scope(scope):
+            results = await self.executor.run_samples(self._work(backward), list(examples))
+        self.state.metric_calls += len(results)
+        extra = remote_usage(self.executor, results)
+        if extra.calls:
+            self.state.usage = add_usage(self.state.usage, extra)
+        return results
+
+    async def score_val(
+        self, record: dict[str, Any], ids: Sequence[int] | None = None
+    ) -> list[ScoreCell]:
+        restore_record(self.params, record)
+        idx = list(range(len(self.val))) if ids is None else list(ids)
+        results = await self.run_examples(
+            [self.val[i] for i in idx], backward=False, scope="search/val"
+        )
+        return [self.cell(r) for r in results]
+
+    async def minibatch_score(self, record: dict[str, Any], examples: Sequence[Example]) -> float:
+        """The sum of a program's scores on training examples; a program already scored on
+        an example is not scored again (the memo is saved with the search)."""
+        memo, key = self.state.memo, record_key(record)
+        todo = [e for e in examples if f"{key}/{e.id}" not in memo]
+        if todo:
+            restore_record(self.params, record)
+            results = await self.run_examples(todo, backward=False, scope="search/minibatch")
+            for e, r in zip(todo, results, strict=True):
+                memo[f"{key}/{e.id}"] = float(r.score)
+        return sum(memo[f"{key}/{e.id}"] for e in examples)
+
+    # -- choices -----------------------------------------------------------------------
+    def choose_parent(self) -> int:
+        s, pool = self.state, self.state.pool
+        if self.config.strategy == "greedy":
+            return s.current
+        if self.config.strategy == "beam":
+            beam = top_k(pool.means(), self.config.beam_width)
+            return self.rng.choice(beam)
+        return select_parent(pool.table(), self.rng)
+
+    def frontier_ids(self) -> list[int]:
+        return list(leaders(self.state.pool.table()))
+
+    def next_minibatch(self) -> list[Example]:
+        s, n, b = self.state, len(self.train), self.config.minibatch_size
+        if s.position.batch >= len(batches(range(n), b)):
+            s.position = Position(
+                epoch=s.position.epoch + 1, batch=0, order=epoch_order(n, self.rng)
+            )
+        idx = batches(s.position.order, b)[s.position.batch]
+        s.position.batch += 1
+        return [self.train[i] for i in idx]
+
+    # -- one mutation --------------------------------------------------------------------
+    async def mutation(self, k: int) -> IterationRecord:
+        s, pool = self.state, self.state.pool
+        pid = self.choose_parent()
+        parent = pool[pid]
+        examples = self.next_minibatch()
+        rec = IterationRecord(
+            iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
+        )
+        restore_record(self.params, parent.record)
+        results = await self.run_examples(
+            examples, backward=self.proposer.needs_backward, scope="search/train"
+        )
+        rec.parent_score = sum(r.score for r in results)
+        for e, r in zip(examples, results, strict=True):
+            s.memo[f"{parent.key}/{e.id}"] = float(r.score)
+        if self.config.skip_perfect and all(r.score >= self.config.perfect_score for r in results):
+            rec.decision = "skipped: the parent is perfect on this minibatch"
+            return rec
+        with usage_scope("search/propose"):
+            report = await self.proposer.propose(self.params, results, self.rng)
+        rec.proposer_report = _plain(report)
+        record = record_of(self.params)
+        rec.changed = [n for n in record if record[n] != parent.record.get(n)]
+        known = pool.find(record)
+        if not rec.changed or known is not None:
+            rec.decision = "no new program: " + (
+                f"the proposal equals candidate {known.id}" if known else "nothing changed"
+            )
+            return rec
+        if self.config.strategy != "greedy":
+            rec.child_score = await self.minibatch_score(record, examples)
+            if rec.child_score <= rec.parent_score:
+                rec.decision = (
+                    f"rejected: minibatch {rec.child_score:g} <= parent's {rec.parent_score:g}"
+                )
+                return rec
+        val = await self.score_val(record)
+        child = pool.add(
+            parents=[pid],
+            origin="mutation",
+            record=record,
+            changed=rec.changed,
+            val=val,
+            found_at=s.metric_calls,
+            iteration=k,
+        )
+        rec.child = child.id
+        if self.config.strategy == "greedy":
+            if child.val_mean >= pool[s.current].val_mean:
+                s.current = child.id
+                rec.decision = f"kept: validation {parent.val_mean:.4g} -> {child.val_mean:.4g}"
+            else:
+                rec.decision = (
+                    f"reverted: validation fell from {parent.val_mean:.4g} to {child.val_mean:.4g}"
+                )
+        else:
+            rec.decision = f"added as candidate {child.id}: validation {child.val_mean:.4g} (parent {parent.val_mean:.4g})"
+            s.merge_due = self.config.strategy == "pareto" and self.config.merge
+        return rec
+
+    # -- the loop ------------------------------------------------------------------------
+    def _snapshot(self) -> None:
+        s = self.state
+        s.rng = encode(self.rng.getstate())
+        s.proposer = encode(self.proposer.state_dict())
+        self._saved = s.model_dump_json()
+        if self.run is not None:
+            save_state(self.run, s)
+
+    def _rollback(self) -> None:
+        assert self._saved is not None
+        self.state = SearchState.model_validate_json(self._saved)
+        self.rng.setstate(decode(self.state.rng))
+        self.proposer.load_state_dict(decode(self.state.proposer))
+
+    def _start(self, resume: bool) -> None:
+        if self.run is not None and (self.run / "search.json").exists():
+            if not resume:
+                raise FileExistsError(
+                    f"{self.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
+                )
+            saved = load_state(self.run)
+            for field in ("strategy", "minibatch_size", "seed", "objectives"):
+                if getattr(saved.config, field) != getattr(self.config, field):
+                    raise ValueError(
+                        f"the search in {self.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(self.config, field)!r}: use the same value to resume"
+                    )
+            if (saved.train_ids, saved.val_ids) != (self.state.train_ids, self.state.val_ids):
+                raise ValueError(
+                    f"the search in {self.run} used other training or validation examples: resume with the same data"
+                )
+            saved.config = self.config  # budgets and iteration limits may be raised on resume
+            self.state = saved
+            self._saved = saved.model_dump_json()
+            self._rollback()
+            return
+        if self._saved is not None:
+            return
+        self.state.position = Position(order=epoch_order(len(self.train), self.rng))
+        self.state.status = "running"
+        self._snapshot()
+
+    async def _seed(self) -> None:
+        limit = self.config.budget.max_metric_calls
+        if limit is not None and limit < len(self.val):
+            raise ValueError(
+                f"max_metric_calls={limit} cannot score the starting program on the "
+                f"{len(self.val)} validation examples: allow at least {iteration_cost(self) + len(self.val)}"
+            )
+        record = record_of(self.params)
+        val = await self.score_val(record)
+        self.state.pool.add(
+            record=record, val=val, found_at=self.state.metric_calls, note="the starting program"
+        )
+
+    async def afit(self, *, resume: bool = False) -> SearchState:
+        """Search until ``max_iterations`` or a budget; returns the final state and leaves
+        the best candidate's values in the parameters."""
+        self._start(resume)
+        s = self.state
+        s.status, s.message = "running", ""
+        self._clock = time.perf_counter()
+        while True:
+            before = self.meter.read()
+            try:
+                s = self.state
+                if not len(s.pool):
+                    await self._seed()
+                else:
+                    stop = budget_stop(self, before)
+                    if stop is not None:
+                        s.status, s.message = stop
+                        self._commit(before)
+                        break
+                    k = s.iteration + 1
+                    rec = None
+                    if s.merge_due:
+                        s.merge_due = False
+                        rec = await merge_step(self, k)
+                    if rec is None:
+                        rec = await self.mutation(k)
+                    rec.metric_calls = s.metric_calls
+                    rec.usage = self.meter.since(before)
+                    s.history.append(rec)
+                    s.iteration = k
+                self._commit(before)
+            except Exception as exc:
+                budget = fatal_cause(exc)
+                self._rollback()
+                self.state.status = (
+                    "budget_exhausted" if isinstance(budget, BudgetExceeded) else "failed"
+                )
+                self.state.message = f"{type(exc).__name__}: {exc}"
+                self._snapshot()
+                if isinstance(budget, BudgetExceeded):
+                    break
+                raise
+        restore_record(self.params, self.state.pool.best().record)
+        return self.state
+
+    def _commit(self, before: Any) -> None:
+        s = self.state
+        s.usage = add_usage(s.usage, self.meter.since(before))
+        now = time.perf_counter()
+        s.wall_s += now - self._clock
+        self._clock = now
+        self._snapshot()
+
+    def fit(self, *, resume: bool = False) -> SearchState:
+        """Synchronous :meth:`afit`."""
+        return run_sync(
+            self.afit(resume=resume), what="Search.fit()", instead="await search.afit(...)"
+        )
+
+    @property
+    def best(self) -> Candidate:
+        return self.state.pool.best()
+
+
+def _plain(report: Any) -> Any:
+    from textgrad_lab.train.serialize import jsonable, scrub
+
+    return scrub(jsonable(report))

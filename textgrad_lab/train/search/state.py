@@ -1,0 +1,142 @@
+"""What a search saves: its settings, budgets, pool, position and random state.
+
+The file is ``search.json`` in the run directory, replaced atomically after every
+iteration; ``pool.json`` beside it is a plain view for people and reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from textgrad_lab.llm.usage import UsageTotals
+from textgrad_lab.train.checkpoint import Position
+from textgrad_lab.train.history import RunStatus
+from textgrad_lab.train.search.pareto import Objective
+from textgrad_lab.train.search.pool import Pool
+from textgrad_lab.train.serialize import atomic_write_text, scrub
+
+Strategy = Literal["pareto", "beam", "greedy"]
+FORMAT = "textgrad-lab/search"
+
+
+class SearchBudget(BaseModel):
+    """Limits of a search; it stops cleanly before the first one would be passed.
+
+    ``max_metric_calls`` counts examples scored (with or without backward); an
+    iteration starts only if every evaluation it may make still fits. The LLM limits
+    count calls, tokens and dollars of the run's engines; ``max_wall_s`` the seconds
+    spent searching, across resumes.
+    """
+
+    max_metric_calls: int | None = Field(default=None, ge=1)
+    max_llm_calls: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_cost: float | None = Field(default=None, gt=0)
+    max_wall_s: float | None = Field(default=None, gt=0)
+
+
+class SearchConfig(BaseModel):
+    """How a search runs (saved with it and checked on resume).
+
+    - ``strategy``: ``"pareto"`` (parent drawn from the per-example frontier),
+      ``"beam"`` (parent drawn from the ``beam_width`` best), ``"greedy"`` (the current
+      program; a child replaces it when validation does not fall, as the Trainer's gate).
+    - ``minibatch_size``: training examples a proposal is made from and judged on; a
+      pareto or beam child enters the pool only if its minibatch sum beats its parent's.
+    - ``merge``, ``max_merges``: after an accepted child, try merging two frontier
+      candidates that changed different parameters (pareto only).
+    - ``max_iterations``: proposals (or merges) to attempt; None runs until a budget.
+    - ``objectives``: named scores to search over (the first one ranks candidates);
+      empty means the metric's one score.
+    """
+
+    strategy: Strategy = "pareto"
+    beam_width: int = Field(default=4, ge=1)
+    minibatch_size: int = Field(default=3, ge=1)
+    merge: bool = True
+    max_merges: int = Field(default=5, ge=0)
+    max_iterations: int | None = Field(default=None, ge=1)
+    skip_perfect: bool = True
+    perfect_score: float = 1.0
+    seed: int = 0
+    objectives: list[Objective] = Field(default_factory=list)
+    budget: SearchBudget = Field(default_factory=SearchBudget)
+    depth: int | None = None
+    backward_concurrency: int = Field(default=16, ge=1)
+
+
+class IterationRecord(BaseModel):
+    """One iteration: what was tried, on which examples, and what was decided."""
+
+    iteration: int
+    kind: Literal["mutation", "merge"]
+    parents: list[int]
+    example_ids: list[str] = Field(default_factory=list)
+    parent_score: float | None = None
+    child_score: float | None = None
+    child: int | None = None
+    decision: str = ""
+    changed: list[str] = Field(default_factory=list)
+    metric_calls: int = 0
+    proposer_report: Any = None
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+
+
+class SearchState(BaseModel):
+    """The whole of ``search.json``."""
+
+    format: str = FORMAT
+    config: SearchConfig
+    status: RunStatus = "created"
+    message: str = ""
+    iteration: int = 0
+    metric_calls: int = 0
+    position: Position = Field(default_factory=Position)
+    pool: Pool = Field(default_factory=Pool)
+    current: int = 0
+    merge_due: bool = False
+    merges_done: int = 0
+    tried_merges: list[str] = Field(default_factory=list)
+    memo: dict[str, float] = Field(default_factory=dict)
+    history: list[IterationRecord] = Field(default_factory=list)
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+    wall_s: float = 0.0
+    rng: Any = None
+    proposer: Any = None
+    train_ids: str = ""
+    val_ids: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+def save_state(run_dir: Path, state: SearchState) -> None:
+    """``search.json`` (what resumes) and ``pool.json`` (a view), each atomically."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = state.model_copy(update={"meta": scrub(state.meta)})
+    atomic_write_text(run_dir / "search.json", state.model_dump_json(indent=1) + "\n")
+    view = {
+        "status": state.status,
+        "metric_calls": state.metric_calls,
+        "best": state.pool.best().id if len(state.pool) else None,
+        "candidates": [
+            {k: v for k, v in c.model_dump(mode="json").items() if k != "val"}
+            for c in state.pool.candidates
+        ],
+    }
+    atomic_write_text(run_dir / "pool.json", json.dumps(view, indent=1, ensure_ascii=False) + "\n")
+
+
+def load_state(run_dir: Path) -> SearchState:
+    file = run_dir / "search.json"
+    if not file.exists():
+        raise FileNotFoundError(f"no search at {file}: is {run_dir} a search run directory?")
+    try:
+        state = SearchState.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{file} is not a readable textgrad-lab search: {exc}") from None
+    if state.format != FORMAT:
+        raise ValueError(f"{file} is a {state.format} file, not a {FORMAT} file")
+    return state

@@ -1,0 +1,116 @@
+"""Pieces of the search loop that need no loop state of their own: records of the
+parameters, the budget check, and one merge attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from textgrad_lab.graphs import Parameter
+from textgrad_lab.llm.usage import UsageTotals
+from textgrad_lab.train.history import RunStatus
+from textgrad_lab.train.search.merge import find_merge
+from textgrad_lab.train.search.pool import primary
+from textgrad_lab.train.search.state import IterationRecord
+from textgrad_lab.train.serialize import decode, encode
+
+if TYPE_CHECKING:
+    from textgrad_lab.train.search.loop import Search
+
+
+def record_of(params: Sequence[Parameter]) -> dict[str, Any]:
+    """The parameters' values as a record (encoded exactly, JSON-safe)."""
+    return {p.name: encode(p.value) for p in params}
+
+
+def restore_record(params: Sequence[Parameter], record: dict[str, Any]) -> None:
+    """Put a record's values into the parameters (fresh copies) and clear their grads."""
+    for p in params:
+        if p.name in record:
+            p.value = decode(record[p.name])
+        p.grad = None
+
+
+def iteration_cost(search: Search) -> int:
+    """The most metric calls one iteration may make (a mutation is the dearest)."""
+    c = search.config
+    b = min(c.minibatch_size, len(search.train))
+    return (1 if c.strategy == "greedy" else 2) * b + len(search.val)
+
+
+def budget_stop(search: Search, before: UsageTotals) -> tuple[RunStatus, str] | None:
+    """Why the search must stop before its next iteration, or None."""
+    s, c, b = search.state, search.config, search.config.budget
+    if c.max_iterations is not None and s.iteration >= c.max_iterations:
+        return "completed", f"reached max_iterations={c.max_iterations}"
+    if b.max_metric_calls is not None:
+        need = iteration_cost(search)
+        if s.metric_calls + need > b.max_metric_calls:
+            return "budget_exhausted", (
+                f"metric calls: {s.metric_calls} used of {b.max_metric_calls}; the next "
+                f"iteration may need {need}"
+            )
+    used = s.usage
+    checks = (
+        (b.max_llm_calls, used.provider_calls, "LLM calls"),
+        (b.max_tokens, used.total_tokens, "tokens"),
+        (b.max_cost, used.cost_usd, "dollars"),
+        (b.max_wall_s, s.wall_s, "seconds"),
+    )
+    for limit, value, what in checks:
+        if limit is not None and value >= limit:
+            return "budget_exhausted", f"{what}: {value:g} used of {limit:g}"
+    return None
+
+
+async def merge_step(search: Search, k: int) -> IterationRecord | None:
+    """Try one merge of two frontier candidates; None when no pair is left to try."""
+    s, pool, c = search.state, search.state.pool, search.config
+    if s.merges_done >= c.max_merges:
+        return None
+    tried = set(s.tried_merges)
+    found = find_merge(pool, search.frontier_ids(), tried, search.rng)
+    s.tried_merges = sorted(tried)
+    if found is None:
+        return None
+    a, b, o, record = found
+    s.merges_done += 1
+    s.tried_merges = sorted({*s.tried_merges, f"{a},{b},{o}"})
+    rec = IterationRecord(iteration=k, kind="merge", parents=[a, b])
+    objs = pool.objectives
+    va = [primary(x, objs) for x in pool[a].val]
+    vb = [primary(x, objs) for x in pool[b].val]
+    differ = [i for i in range(len(va)) if va[i] != vb[i]]
+    same = [i for i in range(len(va)) if va[i] == vb[i]]
+    n = min(c.minibatch_size, len(va))
+    ids = search.rng.sample(differ, min(n, len(differ)))
+    ids += search.rng.sample(same, n - len(ids))
+    ids.sort()
+    part = await search.score_val(record, ids)
+    got = sum(primary(x, objs) for x in part)
+    want = max(sum(va[i] for i in ids), sum(vb[i] for i in ids))
+    rec.example_ids = [search.val[i].id for i in ids]
+    rec.parent_score, rec.child_score = want, got
+    rec.changed = [name for name in record if record[name] != pool[o].record.get(name)]
+    if got < want:
+        rec.decision = f"merge rejected: {got:g} < {want:g} on {len(ids)} validation examples"
+        return rec
+    rest = [i for i in range(len(va)) if i not in ids]
+    cells = dict(zip(ids, part, strict=True))
+    if rest:
+        cells.update(zip(rest, await search.score_val(record, rest), strict=True))
+    child = pool.add(
+        parents=[a, b],
+        origin="merge",
+        record=record,
+        changed=rec.changed,
+        val=[cells[i] for i in range(len(va))],
+        found_at=s.metric_calls,
+        iteration=k,
+        note=f"merge of {a} and {b} over their common ancestor {o}",
+    )
+    rec.child = child.id
+    rec.decision = (
+        f"merged {a} + {b} (ancestor {o}) as candidate {child.id}: validation {child.val_mean:.4g}"
+    )
+    return rec
