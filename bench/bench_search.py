@@ -39,7 +39,7 @@ def ours(land: Landscape, strategy: str, seed: int, cap: int) -> int | None:
     search = Search(
         prog.solve,
         proposer=prog.propose,
-        params=prog.parameters(),
+        program=prog.parameters(),
         metric=prog.metric,
         train=land.rows("train"),
         val=land.rows("val"),
@@ -49,12 +49,8 @@ def ours(land: Landscape, strategy: str, seed: int, cap: int) -> int | None:
         budget=SearchBudget(max_metric_calls=cap),
     )
     state = search.fit()
-    hits = [c.found_at for c in state.pool.candidates if land.is_best(decode_record(c.record))]
+    hits = [c.found_at for c in state.pool.candidates if land.is_best(c.record)]
     return min(hits) if hits else None
-
-
-def decode_record(record: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in record.items()}
 
 
 class _Quiet:

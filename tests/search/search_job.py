@@ -34,7 +34,7 @@ def build(run_dir: str | Path | None, kill_at: int | None = None) -> Search:
     search = Search(
         prog.solve,
         proposer=propose,
-        params=prog.parameters(),
+        program=prog.parameters(),
         metric=prog.metric,
         train=land.rows("train"),
         val=land.rows("val"),

@@ -16,6 +16,7 @@ from search_job import build, summary
 import textgrad_lab as tl
 from textgrad_lab.graphs.node import Node
 from textgrad_lab.llm import MockEngine, UsageTracker
+from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train import Example, MetricResult
 from textgrad_lab.train.search import Search, SearchBudget
 from textgrad_lab.train.search.scripted import Landscape, ScriptedProgram, TradeoffLandscape
@@ -29,7 +30,7 @@ def make(land: Landscape, **options: Any) -> tuple[Search, ScriptedProgram]:
     search = Search(
         prog.solve,
         proposer=options.pop("proposer", prog.propose),
-        params=prog.parameters(),
+        program=prog.parameters(),
         metric=options.pop("metric", prog.metric),
         train=land.rows("train"),
         val=land.rows("val"),
@@ -53,7 +54,7 @@ def test_greedy_stalls_on_a_tradeoff_where_pareto_finds_the_best_program() -> No
     # The way there went through a lower-scoring candidate kept for the questions it leads.
     lineage = [best.id, *sorted(p.pool.ancestors(best.id))]
     assert any(p.pool[i].val_mean < p.pool[0].val_mean for i in lineage)
-    assert pareto.params[0].value == best.record["prompt"]
+    assert pareto.params[0].value == best.record.value("prompt")
 
 
 async def test_merge_combines_two_candidates_that_improved_different_parameters() -> None:
@@ -61,7 +62,10 @@ async def test_merge_combines_two_candidates_that_improved_different_parameters(
     search, _ = make(land, max_iterations=1)
     pool = search.state.pool
     seed, only_c0, only_c1 = (
-        {"c0": f"Rules for topic 0: level {a}.", "c1": f"Rules for topic 1: level {b}."}
+        ProgramRecord(
+            kind="params",
+            values={"c0": f"Rules for topic 0: level {a}.", "c1": f"Rules for topic 1: level {b}."},
+        )
         for a, b in ((0, 0), (1, 0), (0, 1))
     )
     pool.add(record=seed, val=await search.score_val(seed))
@@ -79,7 +83,10 @@ async def test_merge_combines_two_candidates_that_improved_different_parameters(
     rec = state.history[-1]
     assert rec.kind == "merge" and sorted(rec.parents) == [1, 2]
     merged = state.pool[rec.child]
-    assert merged.origin == "merge" and merged.record == {"c0": only_c0["c0"], "c1": only_c1["c1"]}
+    assert merged.origin == "merge" and merged.record.values == {
+        "c0": only_c0.values["c0"],
+        "c1": only_c1.values["c1"],
+    }
     assert merged.val_mean == 1.0 > max(state.pool[1].val_mean, state.pool[2].val_mean)
     assert state.metric_calls - calls == len(search.val)  # subsample first, then the rest
     assert search.best.id == merged.id
@@ -102,7 +109,7 @@ def test_metric_call_budget_is_counted_exactly_and_never_passed(strategy: str) -
     search = Search(
         prog.solve,
         proposer=prog.propose,
-        params=prog.parameters(),
+        program=prog.parameters(),
         metric=metric,
         train=land.rows("train"),
         val=land.rows("val"),
@@ -178,7 +185,7 @@ def test_tgd_proposes_in_the_search_and_an_llm_budget_stops_it_cleanly(tmp_path:
     free, _ = tgd_search(None, tmp_path / "free")
     state = free.fit()
     assert state.status == "completed"
-    assert free.best.record["system"] == BETTER and free.best.val_mean == 1.0
+    assert free.best.record.value("system") == BETTER and free.best.val_mean == 1.0
 
     tight, tracker = tgd_search({"max_calls": 8}, tmp_path / "tight")
     state = tight.fit()
@@ -204,7 +211,7 @@ def test_named_scores_make_a_frontier_over_accuracy_and_tokens() -> None:
     search = Search(
         prog.solve,
         proposer=prog.propose,
-        params=prog.parameters(),
+        program=prog.parameters(),
         metric=metric,
         train=land.rows("train"),
         val=land.rows("val"),
@@ -219,7 +226,7 @@ def test_named_scores_make_a_frontier_over_accuracy_and_tokens() -> None:
     assert land.is_best(best.record) and best.val_mean == 1.0
     front = search.frontier_ids()
     # A leaning prompt stays on the frontier for its cheap replies, though less accurate.
-    cheap = [i for i in front if "leaning" in state.pool[i].record["prompt"]]
+    cheap = [i for i in front if "leaning" in state.pool[i].record.value("prompt")]
     assert best.id in front and cheap
     assert all(state.pool[i].val_mean < best.val_mean for i in cheap)
 

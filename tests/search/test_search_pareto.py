@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.search.merge import find_merge, merged_record
 from textgrad_lab.train.search.pareto import (
     Objective,
@@ -77,17 +78,20 @@ def test_merged_record_takes_each_side_s_own_changes() -> None:
 
 
 def test_find_merge_needs_a_common_ancestor_and_no_lineage_between_the_pair() -> None:
+    def rec(p: str, q: str) -> ProgramRecord:
+        return ProgramRecord(kind="params", values={"p": p, "q": q})
+
     pool = Pool()
-    pool.add(record={"p": "p0", "q": "q0"}, val=[0.0, 0.0])
-    pool.add(parents=[0], origin="mutation", record={"p": "p1", "q": "q0"}, val=[1.0, 0.0])
-    pool.add(parents=[0], origin="mutation", record={"p": "p0", "q": "q1"}, val=[0.0, 1.0])
-    pool.add(parents=[1], origin="mutation", record={"p": "p2", "q": "q0"}, val=[1.0, 0.0])
+    pool.add(record=rec("p0", "q0"), val=[0.0, 0.0])
+    pool.add(parents=[0], origin="mutation", record=rec("p1", "q0"), val=[1.0, 0.0])
+    pool.add(parents=[0], origin="mutation", record=rec("p0", "q1"), val=[0.0, 1.0])
+    pool.add(parents=[1], origin="mutation", record=rec("p2", "q0"), val=[1.0, 0.0])
     tried: set[str] = set()
     found = find_merge(pool, [1, 2, 3], tried, random.Random(0))
     assert found is not None
     a, b, o, record = found
     assert o == 0 and {a, b} in ({1, 2}, {2, 3})
-    assert record["q"] == "q1" and record["p"] in ("p1", "p2")
+    assert record.value("q") == "q1" and record.value("p") in ("p1", "p2")
     # 1 and 3 are one lineage: never paired.
     assert find_merge(pool, [1, 3], set(), random.Random(0)) is None
     assert pool.ancestors(3) == {0, 1}

@@ -27,6 +27,7 @@ from typing import Any
 from textgrad_lab.graphs import Parameter
 from textgrad_lab.llm.errors import BudgetExceeded
 from textgrad_lab.llm.usage import UsageTracker, usage_scope
+from textgrad_lab.programs.base import Program, ProgramRecord, as_program
 from textgrad_lab.sync import run_sync
 from textgrad_lab.train.checkpoint import Position
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
@@ -48,20 +49,19 @@ from textgrad_lab.train.search.state import (
 )
 from textgrad_lab.train.search.steps import (
     budget_stop,
+    changed_names,
     iteration_cost,
     merge_step,
-    record_of,
-    restore_record,
 )
 from textgrad_lab.train.serialize import decode, encode
 from textgrad_lab.train.splits import batches, epoch_order
 
 
 class Search:
-    """Searches over programs made of ``params``; see the module docstring.
+    """Searches over versions of ``program``; see the module docstring.
 
-    ``params`` default to the optimizer's (when ``proposer`` is one); a Program with a
-    ``parameters()`` method may be given instead. Keyword ``options`` set
+    ``program`` is a :class:`~textgrad_lab.programs.Program` or a list of Parameters
+    (default: the optimizer's, when ``proposer`` is one). Keyword ``options`` set
     :class:`SearchConfig` fields (``strategy``, ``beam_width``, ``budget``, ...).
     """
 
@@ -73,7 +73,7 @@ class Search:
         metric: MetricLike | str,
         train: Dataset | Sequence[Example | dict[str, Any]],
         val: Dataset | Sequence[Example | dict[str, Any]],
-        params: Sequence[Parameter] | Any | None = None,
+        program: Program | Sequence[Parameter] | None = None,
         config: SearchConfig | None = None,
         executor: Executor | None = None,
         run_dir: str | Path | None = None,
@@ -92,18 +92,14 @@ class Search:
             raise ValueError(
                 "a search needs training and validation examples: both sets are empty or one is"
             )
-        if params is None:
-            params = getattr(proposer, "params", None)
-            if params is None:
-                raise ValueError("give params=[...] (the proposer is no optimizer that holds them)")
-        if hasattr(params, "parameters") and callable(params.parameters):
-            params = params.parameters()
-        self.params: list[Parameter] = list(params)
-        names = [p.name for p in self.params]
-        if len(set(names)) != len(names):
-            raise ValueError(
-                f"parameter names must be unique; repeated: {sorted({n for n in names if names.count(n) > 1})}"
-            )
+        if program is None:
+            program = getattr(proposer, "params", None)
+            if program is None:
+                raise ValueError(
+                    "give program= (a Program or a list of Parameters): the proposer is no "
+                    "optimizer that holds them"
+                )
+        self.program: Program = as_program(program)
         self.executor: Executor = executor or LocalExecutor(concurrency=8)
         self.run = Path(run_dir) if run_dir is not None else None
         trackers = (
@@ -124,6 +120,11 @@ class Search:
         self.state.pool.objectives = list(self.config.objectives)
         self._saved: str | None = None
         self._clock = time.perf_counter()
+
+    @property
+    def params(self) -> list[Parameter]:
+        """The program's parameters as they are now (a structural edit may change them)."""
+        return self.program.parameters()
 
     # -- scoring -----------------------------------------------------------------------
     def _work(self, backward: bool) -> SampleWork:
@@ -160,22 +161,22 @@ class Search:
         return results
 
     async def score_val(
-        self, record: dict[str, Any], ids: Sequence[int] | None = None
+        self, record: ProgramRecord, ids: Sequence[int] | None = None
     ) -> list[ScoreCell]:
-        restore_record(self.params, record)
+        self.program.restore(record)
         idx = list(range(len(self.val))) if ids is None else list(ids)
         results = await self.run_examples(
             [self.val[i] for i in idx], backward=False, scope="search/val"
         )
         return [self.cell(r) for r in results]
 
-    async def minibatch_score(self, record: dict[str, Any], examples: Sequence[Example]) -> float:
+    async def minibatch_score(self, record: ProgramRecord, examples: Sequence[Example]) -> float:
         """The sum of a program's scores on training examples; a program already scored on
         an example is not scored again (the memo is saved with the search)."""
         memo, key = self.state.memo, record_key(record)
         todo = [e for e in examples if f"{key}/{e.id}" not in memo]
         if todo:
-            restore_record(self.params, record)
+            self.program.restore(record)
             results = await self.run_examples(todo, backward=False, scope="search/minibatch")
             for e, r in zip(todo, results, strict=True):
                 memo[f"{key}/{e.id}"] = float(r.score)
@@ -213,7 +214,7 @@ class Search:
         rec = IterationRecord(
             iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
         )
-        restore_record(self.params, parent.record)
+        self.program.restore(parent.record)
         results = await self.run_examples(
             examples, backward=self.proposer.needs_backward, scope="search/train"
         )
@@ -226,8 +227,8 @@ class Search:
         with usage_scope("search/propose"):
             report = await self.proposer.propose(self.params, results, self.rng)
         rec.proposer_report = _plain(report)
-        record = record_of(self.params)
-        rec.changed = [n for n in record if record[n] != parent.record.get(n)]
+        record = self.program.to_record()
+        rec.changed = changed_names(record, parent.record)
         known = pool.find(record)
         if not rec.changed or known is not None:
             rec.decision = "no new program: " + (
@@ -314,7 +315,7 @@ class Search:
                 f"max_metric_calls={limit} cannot score the starting program on the "
                 f"{len(self.val)} validation examples: allow at least {iteration_cost(self) + len(self.val)}"
             )
-        record = record_of(self.params)
+        record = self.program.to_record()
         val = await self.score_val(record)
         self.state.pool.add(
             record=record, val=val, found_at=self.state.metric_calls, note="the starting program"
@@ -362,7 +363,7 @@ class Search:
                 if isinstance(budget, BudgetExceeded):
                     break
                 raise
-        restore_record(self.params, self.state.pool.best().record)
+        self.program.restore(self.state.pool.best().record)
         return self.state
 
     def _commit(self, before: Any) -> None:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.search.pool import Pool, record_key
 
 
@@ -46,10 +47,10 @@ def find_merge(
     frontier_ids: Iterable[int],
     tried: set[str],
     rng: random.Random,
-) -> tuple[int, int, int, dict[str, Any]] | None:
+) -> tuple[int, int, int, ProgramRecord] | None:
     """A pair of frontier candidates, their common ancestor and the merged record, or
-    None. Pairs already ``tried`` (keys ``"a,b,o"``) and records already in the pool
-    are skipped; the pair order is shuffled by ``rng`` so that draws vary."""
+    None. Pairs already ``tried`` (keys ``"a,b,o"``), records already in the pool and
+    programs whose structure differs from the ancestor's are skipped; the pair order is shuffled by ``rng`` so that draws vary."""
     ids = sorted(set(frontier_ids))
     pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
     rng.shuffle(pairs)
@@ -66,12 +67,16 @@ def find_merge(
         tag = f"{a},{b},{o}"
         if tag in tried:
             continue
-        ca, cb = pool[a], pool[b]
-        made = merged_record(
-            pool[o].record, ca.record, cb.record, prefer_a=ca.val_mean >= cb.val_mean
-        )
-        if made is None or record_key(made[0]) in known:
+        ca, cb, co = pool[a].record, pool[b].record, pool[o].record
+        if not (ca.structure == cb.structure == co.structure) or ca.kind != co.kind:
             tried.add(tag)
             continue
-        return a, b, o, made[0]
+        made = merged_record(
+            co.values, ca.values, cb.values, prefer_a=pool[a].val_mean >= pool[b].val_mean
+        )
+        record = co.model_copy(update={"values": made[0]}) if made is not None else None
+        if record is None or record_key(record) in known:
+            tried.add(tag)
+            continue
+        return a, b, o, record
     return None

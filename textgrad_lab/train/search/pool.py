@@ -1,30 +1,27 @@
 """The candidate pool: program records with their per-example validation scores.
 
-A record is ``{parameter name: encoded value}`` (the checkpoint's encoding, see
-:mod:`textgrad_lab.train.serialize`), so a pool saves and loads exactly. Each
-candidate knows its parents and which parameters it changed, which is what a merge
-of two candidates needs.
+A candidate holds its program's :class:`~textgrad_lab.programs.ProgramRecord` (values
+and structure as JSON data), so a pool saves and loads exactly. Each candidate knows
+its parents and which parameters it changed, which is what a merge of two needs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.search.pareto import Objective, best_index, score_row
 
 Origin = Literal["seed", "mutation", "merge"]
 ScoreCell = float | dict[str, float]
 
 
-def record_key(record: dict[str, Any]) -> str:
-    """A stable digest of a record (the same values give the same key in every process)."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def record_key(record: ProgramRecord) -> str:
+    """A stable digest of a record (equal records give one key in every process)."""
+    return record.digest()[:16]
 
 
 class Candidate(BaseModel):
@@ -34,7 +31,7 @@ class Candidate(BaseModel):
     id: int
     parents: list[int] = Field(default_factory=list)
     origin: Origin = "seed"
-    record: dict[str, Any]
+    record: ProgramRecord
     changed: list[str] = Field(default_factory=list)
     val: list[ScoreCell] = Field(default_factory=list)
     val_mean: float = 0.0
@@ -77,7 +74,7 @@ class Pool(BaseModel):
         self.candidates.append(cand)
         return cand
 
-    def find(self, record: dict[str, Any]) -> Candidate | None:
+    def find(self, record: ProgramRecord) -> Candidate | None:
         key = record_key(record)
         return next((c for c in self.candidates if c.key == key), None)
 

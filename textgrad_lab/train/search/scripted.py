@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import Parameter, op
+from textgrad_lab.programs.base import ProgramRecord
 
 _LEVEL = re.compile(r"level (\d+)")
 _NEED = re.compile(r"topic (\d+) needs level (\d+)")
@@ -78,8 +79,9 @@ class Landscape(BaseModel):
     def seed_candidate(self) -> dict[str, str]:
         return {n: component_text(g, 0) for g, n in enumerate(self.names)}
 
-    def is_best(self, candidate: dict[str, str]) -> bool:
-        return all(level_of(candidate[n]) >= self.levels for n in self.names)
+    def is_best(self, candidate: dict[str, str] | ProgramRecord) -> bool:
+        values = candidate.values if isinstance(candidate, ProgramRecord) else candidate
+        return all(level_of(values[n]) >= self.levels for n in self.names)
 
     def answer(self, candidate: dict[str, str], example_id: str, topic: int, need: int) -> str:
         right = level_of(candidate[f"c{topic}"]) >= need
@@ -193,8 +195,9 @@ class TradeoffLandscape(Landscape):
     def seed_candidate(self) -> dict[str, str]:
         return {"prompt": stage_text(0, None)}
 
-    def is_best(self, candidate: dict[str, str]) -> bool:
-        stage, lean = stage_of(candidate["prompt"])
+    def is_best(self, candidate: dict[str, str] | ProgramRecord) -> bool:
+        values = candidate.values if isinstance(candidate, ProgramRecord) else candidate
+        stage, lean = stage_of(values["prompt"])
         return stage >= self.levels and lean is None
 
     def answer(self, candidate: dict[str, str], example_id: str, topic: int, need: int) -> str:

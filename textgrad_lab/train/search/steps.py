@@ -3,32 +3,27 @@ parameters, the budget check, and one merge attempt."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from textgrad_lab.graphs import Parameter
 from textgrad_lab.llm.usage import UsageTotals
+from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.history import RunStatus
 from textgrad_lab.train.search.merge import find_merge
 from textgrad_lab.train.search.pool import primary
 from textgrad_lab.train.search.state import IterationRecord
-from textgrad_lab.train.serialize import decode, encode
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
 
 
-def record_of(params: Sequence[Parameter]) -> dict[str, Any]:
-    """The parameters' values as a record (encoded exactly, JSON-safe)."""
-    return {p.name: encode(p.value) for p in params}
-
-
-def restore_record(params: Sequence[Parameter], record: dict[str, Any]) -> None:
-    """Put a record's values into the parameters (fresh copies) and clear their grads."""
-    for p in params:
-        if p.name in record:
-            p.value = decode(record[p.name])
-        p.grad = None
+def changed_names(child: ProgramRecord, parent: ProgramRecord) -> list[str]:
+    """Parameters whose value differs (or that one side lacks), and ``"(structure)"``
+    when the structure changed."""
+    names = list(dict.fromkeys([*child.values, *parent.values]))
+    out = [n for n in names if child.values.get(n) != parent.values.get(n)]
+    if child.structure != parent.structure:
+        out.append("(structure)")
+    return out
 
 
 def iteration_cost(search: Search) -> int:
@@ -91,7 +86,7 @@ async def merge_step(search: Search, k: int) -> IterationRecord | None:
     want = max(sum(va[i] for i in ids), sum(vb[i] for i in ids))
     rec.example_ids = [search.val[i].id for i in ids]
     rec.parent_score, rec.child_score = want, got
-    rec.changed = [name for name in record if record[name] != pool[o].record.get(name)]
+    rec.changed = changed_names(record, pool[o].record)
     if got < want:
         rec.decision = f"merge rejected: {got:g} < {want:g} on {len(ids)} validation examples"
         return rec
