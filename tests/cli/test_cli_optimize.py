@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_testkit import NUMERIC_WORKFLOW, run, write_workflow
+from cli_testkit import ECHO_WORKFLOW, NUMERIC_WORKFLOW, run, write_workflow
 
 
 def _params(run_dir: Path) -> dict:
@@ -23,6 +23,9 @@ def test_optimize_report_eval(tmp_path: Path) -> None:
     res = run("optimize", flow, "--out", out)
     assert res.exit_code == 0, res.output
     assert f"report: {out / 'report.html'}" in res.stdout
+    assert "step 1: train " in res.stdout and "accepted: validation " in res.stdout
+    assert "3 steps: 3 accepted, 0 reverted, 0 refused, 0 with no change proposed" in res.stdout
+    assert "nothing improved" not in res.stdout
     history = _history(out)
     assert [h["step"] for h in history] == [1, 2, 3]  # defaults from the workflow file
     assert _params(out)["w"]["value"] > 0.0  # SGD moved w towards 2
@@ -159,3 +162,13 @@ def test_ray_executor_gives_the_same_run_as_local(tmp_path: Path) -> None:
     at_home = run("eval", flow, "--params", local, "--split", "all")
     assert on_ray.exit_code == 0, on_ray.output
     assert on_ray.stdout.split("; ")[0] == at_home.stdout.split("; ")[0]  # same mean over n
+
+
+def test_a_run_whose_proposals_are_refused_says_why_and_what_to_try(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path, body=ECHO_WORKFLOW)  # the mock's update is an empty value
+    res = run("optimize", flow, "--optimizer", "optoprime", "--steps", "2", "--out", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("proposal refused: ") == 2
+    assert "2 steps: 0 accepted, 0 reverted, 2 refused (commonest reason, 2 times: " in res.stdout
+    assert "nothing improved: most likely the optimizer model (mock)" in res.stdout
+    assert "--optimizer-model" in res.stdout

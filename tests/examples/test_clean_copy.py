@@ -69,6 +69,7 @@ def test_each_example_workflow_optimizes_and_evaluates_in_the_copy(
     res = cli(clone, "optimize", workflow, "--model", "mock", "--steps", "1", "--out", run_dir)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "report:" in res.stdout and (clone / run_dir / "report.html").exists()
+    assert "1 step: " in res.stdout  # the closing summary counts the step's outcome
     history = (clone / run_dir / "history.jsonl").read_text().splitlines()
     assert len(history) == 1
     scores = f"{run_dir}/scores.json"

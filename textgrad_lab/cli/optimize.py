@@ -243,3 +243,13 @@ def _summary(console: Any, result: Any, engines: Engines) -> None:
         f"{result.status}: {result.steps} steps; {scores}; {u.calls} LLM calls, "
         f"{u.total_tokens} tokens, ${u.cost_usd:.4f}"
     )
+    from textgrad_lab.train.outcome import run_summary
+
+    for line in run_summary(
+        result.history,
+        initial_score=init,
+        best_score=result.best_score,
+        model=engines.model,
+        optimizer_model=engines.optimizer_model,
+    ):
+        console.print(line, markup=False)

@@ -7,9 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from textgrad_lab.train.callbacks import Callback
+from textgrad_lab.train.outcome import StepKind, step_outcome
+
+COLORS: dict[StepKind, str] = {
+    "accepted": "green",
+    "reverted": "red",
+    "refused": "yellow",
+    "failed": "red",
+    "no_change": "dim",
+}
 
 
 class RichProgress(Callback):
@@ -82,13 +92,11 @@ class RichProgress(Callback):
         self._add_usage(record.usage)
         if record.best_val_score is not None:
             self.best = record.best_val_score
-        val = f" val {record.val_score:.3f}" if record.val_score is not None else ""
-        state = "[green]accepted[/]" if record.accepted else "[red]reverted[/]"
-        changed = ", ".join(record.changed) or "nothing"
+        outcome = step_outcome(record)
+        color = COLORS[outcome.kind]
         self.console.print(
-            f"step {record.step}: train {record.train_score:.3f}{val} {state} "
-            f"(changed {changed}) · {record.usage.calls} calls · "
-            f"{record.usage.total_tokens} tokens · {record.wall_s:.1f}s",
+            f"step {record.step}: train {record.train_score:.3f} · [{color}]{escape(outcome.text)}[/] · "
+            f"{record.usage.calls} calls · {record.usage.total_tokens} tokens · {record.wall_s:.1f}s",
             markup=True,
         )
         if self.task is not None:
