@@ -1,6 +1,6 @@
 """The tasks of the quality bench, read through the project's own loaders.
 
-The splits are the literature's: BBH tasks 50 train / 100 validation / 100 test in file
+The data is the package's own (``tl.datasets``). The splits are the literature's: BBH tasks 50 train / 100 validation / 100 test in file
 order; GSM8K 200 train / 300 validation from ``train.jsonl`` (file order) and the test
 set from ``test.jsonl``. ``val_size`` and ``test_size`` keep the first N of those
 splits (a small slice for a small budget or a slow model); the split itself does not
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from protocol import Item, TaskSpec
 
+import textgrad_lab as tl
 from textgrad_lab.train.data import Example
-from textgrad_lab.train.loaders import bbh_splits, load_gsm8k
 from textgrad_lab.train.splits import split_dataset
 
 # The same weak start for every framework: the optimizers have room to help.
@@ -38,15 +38,15 @@ class Task:
 
 def _bbh(task: str) -> Callable[[], tuple[list[Example], list[Example], list[Example]]]:
     def load() -> tuple[list[Example], list[Example], list[Example]]:
-        s = bbh_splits(task, 50, 100, 100)
+        s = split_dataset(tl.datasets.load(f"bbh/{task}"), 50, 100, 100)
         return list(s.train), list(s.val), list(s.test)
 
     return load
 
 
 def _gsm8k() -> tuple[list[Example], list[Example], list[Example]]:
-    s = split_dataset(load_gsm8k("train"), 200, 300, 0)
-    return list(s.train), list(s.val), list(load_gsm8k("test"))
+    s = split_dataset(tl.datasets.load("gsm8k/train"), 200, 300, 0)
+    return list(s.train), list(s.val), list(tl.datasets.load("gsm8k/test"))
 
 
 TASKS: dict[str, Task] = {
