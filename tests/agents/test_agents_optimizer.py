@@ -100,16 +100,18 @@ async def test_structural_off_ignores_edits() -> None:
     assert report.edits_applied == [] and len(net.layers) == 2
 
 
-async def test_state_dict_round_trip_restores_network_and_memory() -> None:
+async def test_network_record_and_state_dict_round_trip() -> None:
     script = Script()
     script.global_edits = [[{"op": "add_agent", "layer": 0, "template": "solver"}]]
     net = network(engine(script), (1,))
     opt = AgentNetworkOptimizer(net)
     await _one_step(net, opt)
-    state = opt.state_dict()
+    state, record = opt.state_dict(), net.to_record()
+    assert "network" not in state  # the program saves itself; the optimizer its memory
 
     fresh = network(engine(Script()), (1,))
     opt2 = AgentNetworkOptimizer(fresh)
+    fresh.restore(record)
     opt2.load_state_dict(state)
     assert fresh.to_json() == net.to_json()
     assert opt2.memory.history == opt.memory.history

@@ -25,7 +25,8 @@ def steps_done(run: Path) -> int:
 
 
 def start(run: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(JOB.parent)}
+    path = [str(JOB.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     return subprocess.Popen(
         [sys.executable, str(JOB), str(run), "0.05"],
         env=env,

@@ -6,11 +6,15 @@ and for the ``report`` and ``eval`` commands)::
 
     run_dir/
       checkpoint.json     everything needed to resume (the Checkpoint model below):
-                          config, status, step, data position, parameter values,
-                          optimizer state, history, usage, random states, meta
+                          config, status, step, data position, the program record
+                          (values and structure), optimizer state, history, usage,
+                          random states, meta
       history.jsonl       one StepRecord per line (the same records as in the checkpoint)
       params.json         {"step": N, "status": ..., "params": {name: {"kind", "value"}}}
                           the current parameter values, plain JSON (arrays as lists)
+      program.json        the current program whole: a ProgramRecord (kind, values,
+                          structure; an agent network's structure is its network file,
+                          loadable with AgentNetwork.from_json)
       usage.json          {"run": UsageTotals of completed steps and evaluations,
                            "abandoned": usage of step attempts that were rolled back,
                            "steps": [per-step UsageTotals]}
@@ -102,13 +106,16 @@ class RunState(BaseModel):
 
 class Checkpoint(BaseModel):
     """The file ``checkpoint.json``. ``params``, ``optimizer`` and ``rng`` hold encoded
-    values (see :mod:`textgrad_lab.train.serialize`)."""
+    values (see :mod:`textgrad_lab.graphs.codec`); ``program`` is the trained program's
+    :class:`~textgrad_lab.programs.ProgramRecord` as JSON data (None in checkpoints
+    written before programs were saved whole)."""
 
     format: str = FORMAT
     version: int = VERSION
     config: TrainConfig
     state: RunState
     params: dict[str, dict[str, Any]]
+    program: dict[str, Any] | None = None
     optimizer: dict[str, Any]
     rng: dict[str, Any]
     meta: dict[str, Any] = Field(default_factory=dict)
@@ -131,6 +138,10 @@ class RunDir:
     @property
     def params(self) -> Path:
         return self.path / "params.json"
+
+    @property
+    def program(self) -> Path:
+        return self.path / "program.json"
 
     @property
     def usage(self) -> Path:
@@ -202,6 +213,8 @@ def write_views(run: RunDir, ckpt: Checkpoint) -> None:
             },
         },
     )
+    if ckpt.program is not None:
+        write_json(run.program, scrub(ckpt.program))
     write_json(
         run.usage,
         {

@@ -20,8 +20,11 @@ RunStatus = Literal[
 class StepRecord(BaseModel):
     """One optimizer step.
 
-    ``accepted`` is False when validation fell and the parameters were put back;
-    ``decision`` says why in words. ``val_score`` is None without a validation set and
+    ``accepted`` is False when validation fell and the program was put back whole
+    (values and structure); ``decision`` says why in words. ``changed`` names the
+    parameters changed, added or dropped; ``structure_changed`` says whether the shape
+    (agents, layers, nodes, edges) moved; ``parameters`` counts the program's parameters
+    after the decision. ``val_score`` is None without a validation set and
     repeats the previous score when the step changed nothing (validation skipped).
     ``usage`` counts every LLM call of the step: forward, backward, the optimizer's
     update and the validation run. ``diff`` shows each changed parameter (a unified
@@ -39,6 +42,8 @@ class StepRecord(BaseModel):
     decision: str = ""
     changed: list[str] = Field(default_factory=list)
     diff: dict[str, str] = Field(default_factory=dict)
+    structure_changed: bool = False
+    parameters: int | None = None
     optimizer_report: Any = None
     errors: int = 0
     usage: UsageTotals = Field(default_factory=UsageTotals)

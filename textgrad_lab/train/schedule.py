@@ -59,19 +59,26 @@ def merge_grads(
 
 
 def gate(
-    state: RunState, config: TrainConfig, changed: Sequence[str], val_score: float | None
+    state: RunState,
+    config: TrainConfig,
+    changed: Sequence[str],
+    val_score: float | None,
+    *,
+    structure: bool = False,
 ) -> tuple[bool, str]:
     """Keep the step unless gating is on and validation fell; the decision in words.
     Updates ``state.val_score`` when the step is kept and was validated."""
     what = "kept: " + ", ".join(changed) + " changed" if changed else "no parameter changed"
+    if structure:
+        what += "; structure changed" if changed else "; kept: structure changed"
     if val_score is None:
         return True, what
-    if not changed:
+    if not changed and not structure:
         return True, what + "; validation skipped"
     old = state.val_score
     if config.gate and old is not None and val_score < old:
         return False, (
-            f"reverted: validation fell from {old:.6g} to {val_score:.6g}; parameters put back"
+            f"reverted: validation fell from {old:.6g} to {val_score:.6g}; program put back"
         )
     state.val_score = val_score
     return True, what + (f"; validation {old:.6g} -> {val_score:.6g}" if old is not None else "")

@@ -19,16 +19,19 @@ A step: draw the next minibatch; run each example's forward, metric and backward
 through the executor (concurrently); merge the returned per-sample gradients into
 ``param.grad`` in sample order with the propagator's ``merge``; call
 ``optimizer.record_score(mean)`` when the optimizer has it, then
-``await optimizer.astep()``; score the validation set when a parameter changed, and
-put the parameters back if that score fell; record a :class:`StepRecord`; write the
-checkpoint. A step that fails (an exception, or ``BudgetExceeded`` from the LLM layer)
+``await optimizer.astep()``; score the validation set when the program changed, and
+put the program back whole (values and structure, with ``restore``) if that score
+fell; record a :class:`StepRecord`; write the checkpoint (with the program's record).
+What is trained is a :class:`~textgrad_lab.programs.Program`: by default the
+optimizer's own (``optimizer.program``, e.g. an agent network) or a
+:class:`~textgrad_lab.programs.ParamSet` of ``optimizer.params``; its ``parameters()``
+are read again every step, since a structural edit adds or drops some. A step that fails (an exception, or ``BudgetExceeded`` from the LLM layer)
 leaves the run exactly as the last checkpoint has it, so resuming repeats that step.
 See :mod:`textgrad_lab.train.checkpoint` for the run directory layout.
 """
 
 from __future__ import annotations
 
-import copy
 import random
 import time
 from collections.abc import Sequence
@@ -40,8 +43,10 @@ import numpy as np
 from textgrad_lab.graphs import Parameter, Propagator, VJPPropagator
 from textgrad_lab.llm.errors import BudgetExceeded
 from textgrad_lab.llm.usage import UsageTotals, UsageTracker, usage_scope
+from textgrad_lab.programs import ParamSet, Program, as_program
 from textgrad_lab.sync import run_sync
 from textgrad_lab.train.callbacks import Callback, CallbackList
+from textgrad_lab.train.changes import describe_record, program_change
 from textgrad_lab.train.checkpoint import (
     Checkpoint,
     Position,
@@ -60,8 +65,6 @@ from textgrad_lab.train.history import (
     StepRecord,
     TrainResult,
     add_usage,
-    param_diff,
-    values_equal,
 )
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
@@ -77,8 +80,11 @@ class Trainer:
 
     Arguments:
         workflow: ``workflow(example) -> Node`` (sync or async); traced per sample.
-        optimizer: any :class:`textgrad_lab.optimizers.Optimizer`; its ``params`` are
-            trained, saved and restored.
+        optimizer: any :class:`textgrad_lab.optimizers.Optimizer`; it proposes changes
+            to the program.
+        program: what is trained, saved and restored (a Program, or a list of
+            Parameters); default ``optimizer.program`` when the optimizer has one, else
+            ``ParamSet(optimizer.params)``.
         metric: a callable ``metric(output_value, example) -> MetricResult`` or a name
             for :func:`~textgrad_lab.train.metrics.get_metric`.
         train, val: Datasets (or lists of Examples/dicts); ``val`` enables gating.
@@ -103,6 +109,7 @@ class Trainer:
         workflow: Workflow,
         *,
         optimizer: Any,
+        program: Program | Sequence[Parameter] | None = None,
         metric: MetricLike | str,
         train: Dataset | Sequence[Example | dict[str, Any]],
         val: Dataset | Sequence[Example | dict[str, Any]] | None = None,
@@ -125,14 +132,8 @@ class Trainer:
         if len(self.train) == 0:
             raise ValueError("the training set is empty: give the Trainer some examples")
         self.val = as_dataset(val, "val") if val is not None and len(val) > 0 else None
-        self.params: list[Parameter] = list(optimizer.params)
-        names = [p.name for p in self.params]
-        if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            raise ValueError(
-                f"parameter names must be unique to be saved and merged; repeated: {dup}"
-            )
-        self._by_name = {p.name: p for p in self.params}
+        self.program: Program = program_of(optimizer, program)
+        self.program.to_record()  # parameter names must be unique to be saved and merged
         if propagator is None:
             make = getattr(optimizer, "make_propagator", None)
             propagator = make() if callable(make) else VJPPropagator()
@@ -156,6 +157,11 @@ class Trainer:
         self.np_rng = np.random.default_rng(self.config.seed)
         self.state = RunState(train_ids=ids_digest(self.train), val_ids=ids_digest(self.val))
         self._last: Checkpoint | None = None
+
+    @property
+    def params(self) -> list[Parameter]:
+        """The program's parameters as they are now."""
+        return self.program.parameters()
 
     # -- per-sample work ---------------------------------------------------------------
     def _work(self, backward: bool) -> SampleWork:
@@ -232,7 +238,7 @@ class Trainer:
         self._last = snapshot(
             config=self.config,
             state=self.state,
-            params=self.params,
+            program=self.program,
             optimizer=self.optimizer,
             rng=self.rng,
             np_rng=self.np_rng,
@@ -247,7 +253,7 @@ class Trainer:
         check_compatible(
             ckpt,
             config=self.config,
-            params=self.params,
+            program=self.program,
             optimizer=self.optimizer,
             state=self.state,
             where=self.run.path if self.run is not None else "the checkpoint",
@@ -256,7 +262,7 @@ class Trainer:
 
     def _apply(self, ckpt: Checkpoint) -> None:
         self.state = apply(
-            ckpt, params=self.params, optimizer=self.optimizer, rng=self.rng, np_rng=self.np_rng
+            ckpt, program=self.program, optimizer=self.optimizer, rng=self.rng, np_rng=self.np_rng
         )
         self._last = ckpt
 
@@ -284,7 +290,8 @@ class Trainer:
         s = self.state
         k = s.step + 1
         examples = [self.train[i] for i in next_batch(s, self.config, len(self.train), self.rng)]
-        before = {p.name: copy.deepcopy(p.value) for p in self.params}
+        before = self.program.to_record()
+        params = self.program.parameters()
         usage0 = self.meter.read()
         t0 = time.perf_counter()
         self.callbacks.on_step_start(self, k, examples)
@@ -293,28 +300,30 @@ class Trainer:
             results = await self.executor.run_samples(
                 self._work(backward=True), examples, on_result=self._on_result("train")
             )
-            merge_grads(self.params, self.propagator, results)
+            merge_grads(params, self.propagator, results)
             train_score = mean([r.score for r in results])
             record_score = getattr(self.optimizer, "record_score", None)
             if callable(record_score):
                 record_score(train_score)
             report = await self.optimizer.astep()
-        changed = [p for p in self.params if not values_equal(before[p.name], p.value)]
-        diff = {p.name: param_diff(p.name, p.kind, before[p.name], p.value) for p in changed}
+        after = self.program.to_record()
+        change = program_change(before, after, self.program.parameters())
         usage = add_usage(self.meter.since(usage0), remote_usage(self.executor, results))
 
         val_score: float | None = None
         if self.val is not None:
-            if changed:
+            if change.any:
                 ev = await self._evaluate(self.val, "val")
                 usage = add_usage(usage, ev.usage)
                 val_score = ev.mean
             else:
                 val_score = s.val_score
-        accepted, decision = gate(s, self.config, [p.name for p in changed], val_score)
+        accepted, decision = gate(
+            s, self.config, change.names, val_score, structure=change.structure
+        )
         if not accepted:
-            for p in changed:
-                p.value = before[p.name]
+            self.program.restore(before)
+            decision += f" (the {describe_record(before)})"
         monitor = s.val_score if self.val is not None else train_score
         track_best(s, self.config, monitor, accepted, k)
 
@@ -328,8 +337,10 @@ class Trainer:
             best_val_score=s.best_score if self.val is not None else None,
             accepted=accepted,
             decision=decision,
-            changed=[p.name for p in changed],
-            diff=diff,
+            changed=change.names,
+            diff=change.diff,
+            structure_changed=change.structure,
+            parameters=len(self.program.parameters()),
             optimizer_report=scrub(jsonable(report)),
             errors=sum(1 for r in results if r.error),
             usage=usage,
@@ -418,3 +429,13 @@ class Trainer:
         return TrainResult.of_run(
             self.state, self.params, str(self.run.path) if self.run is not None else None
         )
+
+
+def program_of(optimizer: Any, program: Program | Sequence[Parameter] | None) -> Program:
+    """The program a Trainer trains: the one given, the optimizer's, or its parameters."""
+    if program is not None:
+        return as_program(program)
+    own = getattr(optimizer, "program", None)
+    if isinstance(own, Program):
+        return own
+    return ParamSet(optimizer.params)

@@ -8,9 +8,10 @@ One step (``astep``), after one or more backward passes made with :meth:`make_pr
    layer: its goal; the planner when the network decomposes), all concurrently, with
    the unit's local gradient blended with the global one (``beta``) and momentum;
 3. each edit is checked and applied, or refused with its reason (kept and shown to
-   the next global call);
-4. with ``validate`` given, the step is kept only if the validation score does not
-   fall; otherwise the network (structure and values) is rolled back.
+   the next global call).
+
+Whether the step is kept is not decided here: a Trainer with a validation set puts the
+network back whole (structure and values) when the validation score falls.
 
 LLM calls of one step: ``1 + U`` where ``U = sum_l (A_l + 1) + d`` counts the units
 that receive an update (all of them while the global gradient asks for change; only
@@ -23,7 +24,7 @@ per agent and per LLM aggregation (synthesize, judge) on the way, plus d:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -47,7 +48,7 @@ from textgrad_lab.optimizers.ann.prompts import (
     TEXT_USER,
     UPDATE_SYSTEM,
 )
-from textgrad_lab.optimizers.gated import GatedOptimizer
+from textgrad_lab.optimizers.structure import StructureOptimizer
 from textgrad_lab.programs.agents import (
     AgentNetwork,
     StructuralEdit,
@@ -59,8 +60,6 @@ from textgrad_lab.programs.agents import (
 from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
 from textgrad_lab.programs.agents.prompts import AGGREGATION_DOCS
 from textgrad_lab.text.node_feedback import NodeFeedbackPropagator, Trajectory
-
-Validate = Callable[[AgentNetwork], float | Awaitable[float]]
 
 
 class AgentUpdate(BaseModel):
@@ -83,24 +82,19 @@ class ANNStepReport(BaseModel):
     edits_refused: list[RefusedEdit] = Field(default_factory=list)
     updated: dict[str, list[str]] = Field(default_factory=dict)
     update_refusals: list[str] = Field(default_factory=list)
-    score_before: float | None = None
-    score_after: float | None = None
-    rolled_back: bool = False
     calls: int = 0
     wall_s: float = 0.0
 
     def summary(self) -> str:
         """One line for progress output: calls, what changed, what was refused."""
-        line = (
+        return (
             f"calls {self.calls}, updated {sorted(self.updated)}, edits "
             f"{[e.op for e in self.edits_applied]}, refused edits {len(self.edits_refused)}, "
-            f"refused updates {len(self.update_refusals)}, "
-            f"val {self.score_before} -> {self.score_after}"
+            f"refused updates {len(self.update_refusals)}"
         )
-        return line + (" (rolled back)" if self.rolled_back else "")
 
 
-class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
+class AgentNetworkOptimizer(StructureOptimizer[AgentNetwork, ANNStepReport]):
     def __init__(
         self,
         network: AgentNetwork,
@@ -111,12 +105,11 @@ class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
         momentum_window: int = 2,
         max_edits: int = 2,
         structural: bool = True,
-        validate: Validate | None = None,
         max_trajectories: int = 4,
     ) -> None:
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta weighs the global gradient and must be in [0, 1], got {beta}")
-        super().__init__(network, engine=engine, validate=validate, defaults={"beta": beta})
+        super().__init__(network, engine=engine, defaults={"beta": beta})
         self.network = network
         self.beta = beta
         self.memory = Momentum(momentum_window, momentum)
@@ -274,7 +267,6 @@ class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
     # -- persistence ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "network": self.network.to_record().model_dump(mode="json"),
             "memory": {k: list(v) for k, v in self.memory.history.items()},
             "refusals": [r.model_dump(mode="json") for r in self.refusals],
             "beta": self.beta,
@@ -282,10 +274,6 @@ class AgentNetworkOptimizer(GatedOptimizer[AgentNetwork, ANNStepReport]):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        from textgrad_lab.programs.agents import NetworkRecord
-
-        self.network.restore(NetworkRecord.model_validate(state_dict["network"]))
-        self.sync_params()
         self.memory.history = {k: list(v) for k, v in state_dict.get("memory", {}).items()}
         self.refusals = [RefusedEdit.model_validate(r) for r in state_dict.get("refusals", [])]
         self.beta = float(state_dict.get("beta", self.beta))

@@ -1,7 +1,7 @@
 """SymbolicOptimizer: prompt, tool and pipeline optimizers in one step.
 
 Prompt and tool updates run concurrently; the pipeline call follows, so it sees the
-updated steps. One validation gate covers the whole step.
+updated steps. A Trainer with a validation set keeps or reverts the whole step.
 
 LLM calls of one step: ``P + T + 1`` where P counts prompt steps whose template has a
 gradient and T tools whose code or description has one (the 1 is the pipeline call,
@@ -17,7 +17,6 @@ from typing import Any
 from textgrad_lab.optimizers.symbolic.base import (
     SymbolicOptimizerBase,
     SymbolicStepReport,
-    Validate,
 )
 from textgrad_lab.optimizers.symbolic.pipeline import PipelineOptimizer
 from textgrad_lab.optimizers.symbolic.prompt import PromptOptimizer
@@ -32,13 +31,12 @@ class SymbolicOptimizer(SymbolicOptimizerBase):
         pipeline: Pipeline,
         *,
         engine: Any = None,
-        validate: Validate | None = None,
         prompts: bool = True,
         tools: bool = True,
         structure: bool = True,
         max_edits: int = 2,
     ) -> None:
-        super().__init__(pipeline, engine=engine, validate=validate)
+        super().__init__(pipeline, engine=engine)
         self.prompt_opt = PromptOptimizer(pipeline, engine=self.engine) if prompts else None
         self.tool_opt = ToolOptimizer(pipeline, engine=self.engine) if tools else None
         self.pipeline_opt = (

@@ -11,7 +11,6 @@ from textgrad_lab.optimizers.symbolic.base import (
     RefusedPipelineEdit,
     SymbolicOptimizerBase,
     SymbolicStepReport,
-    Validate,
 )
 from textgrad_lab.optimizers.symbolic.prompts import PIPELINE_SYSTEM, PIPELINE_USER, REFUSALS
 from textgrad_lab.programs.symbolic import (
@@ -40,11 +39,10 @@ class PipelineOptimizer(SymbolicOptimizerBase):
         pipeline: Pipeline,
         *,
         engine: object = None,
-        validate: Validate | None = None,
         max_edits: int = 2,
         max_runs: int = 4,
     ) -> None:
-        super().__init__(pipeline, engine=engine, validate=validate)
+        super().__init__(pipeline, engine=engine)
         self.max_edits = max_edits
         self.max_runs = max_runs
         self.refusals: list[RefusedPipelineEdit] = []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -13,8 +14,13 @@ from textgrad_lab.programs.agents.agent import Agent, Tool, value_of
 from textgrad_lab.programs.agents.layer import Layer
 from textgrad_lab.programs.agents.planning import DEFAULT_PLANNER, decompose_op, pick_subtask
 from textgrad_lab.programs.agents.templates import AgentTemplate
+from textgrad_lab.programs.base import ProgramRecord, check_kind, set_values
+
+if TYPE_CHECKING:
+    from textgrad_lab.programs.agents.serialize import NetworkRecord
 
 INPUT, OUTPUT = "input", "output"
+KIND = "agent-network"  # ProgramRecord.kind of a network
 
 
 class Limits:
@@ -170,14 +176,28 @@ class AgentNetwork:
             for layer, kind in zip(self.layers, used, strict=True)
         )
 
-    # -- persistence ----------------------------------------------------------------
-    def to_record(self) -> Any:
+    # -- persistence (the Program protocol) -------------------------------------------
+    def network_record(self) -> NetworkRecord:
+        """The network in its file format (what :meth:`to_json` writes)."""
         from textgrad_lab.programs.agents.serialize import network_to_record
 
         return network_to_record(self)
 
+    def to_record(self) -> ProgramRecord:
+        """One :class:`~textgrad_lab.programs.ProgramRecord`: the trainable texts (roles,
+        instructions, goals, the planner when it decomposes) in ``values``; layers,
+        agents, templates, tools, aggregations, limits and library in ``structure``."""
+        shape = self.network_record().model_dump(mode="json")
+        for layer in shape["layers"]:
+            del layer["goal"]
+            for agent in layer["agents"]:
+                del agent["role"], agent["prompt"]
+        if self.decompose:
+            del shape["planner"]
+        return ProgramRecord.of(KIND, self.parameters(), shape)
+
     def to_json(self, path: str | Path | None = None) -> str:
-        text = self.to_record().model_dump_json(indent=2)
+        text = self.network_record().model_dump_json(indent=2)
         if path is not None:
             Path(path).write_text(text)
         return text
@@ -190,19 +210,35 @@ class AgentNetwork:
 
         return load_network(text_or_path, engine=engine, tools=tools)
 
-    def restore(self, record: Any) -> None:
-        """Become the network saved in ``record`` again, in place. Agents and layers that
-        still exist keep their Parameter objects (their values are set back), so whoever
-        holds them sees the restored values."""
-        from textgrad_lab.programs.agents.serialize import restore_network
+    def restore(self, record: ProgramRecord) -> None:
+        """Become the network saved in ``record`` again, in place: layers, agents and
+        values. Agents and layers that still exist keep their Parameter objects (their
+        values are set back), so whoever holds them sees the restored values."""
+        from textgrad_lab.programs.agents.serialize import NetworkRecord, restore_network
 
-        restore_network(self, record)
+        check_kind(record, KIND)
+        shape = copy.deepcopy(record.structure or {})
+        try:
+            for layer in shape.get("layers", []):
+                layer["goal"] = record.value(f"{layer['name']}.goal")
+                for agent in layer.get("agents", []):
+                    agent["role"] = record.value(f"{agent['name']}.role")
+                    agent["prompt"] = record.value(f"{agent['name']}.prompt")
+            if shape.get("decompose"):
+                shape["planner"] = record.value("planner")
+        except (KeyError, TypeError) as exc:
+            raise ValueError(
+                f"the record does not describe a whole network ({exc}): restore a record "
+                "that AgentNetwork.to_record() wrote"
+            ) from None
+        restore_network(self, NetworkRecord.model_validate(shape))
+        set_values(self.parameters(), record)
 
     def clone(self) -> AgentNetwork:
         """An independent copy (new Parameters) sharing the engine and tools."""
         from textgrad_lab.programs.agents.serialize import network_from_record
 
-        return network_from_record(self.to_record(), engine=self.engine, tools=self.tools)
+        return network_from_record(self.network_record(), engine=self.engine, tools=self.tools)
 
     def describe(self) -> str:
         """The structure in a few lines, for prompts."""

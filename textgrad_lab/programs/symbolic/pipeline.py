@@ -6,6 +6,7 @@ LLM calls of one forward: one per prompt node (tools run code, not the model).
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import OpError, Parameter
+from textgrad_lab.programs.base import ProgramRecord, check_kind, set_values
 from textgrad_lab.programs.symbolic.nodes import (
     TASK,
     Node,
@@ -21,6 +23,10 @@ from textgrad_lab.programs.symbolic.nodes import (
     node_from_spec,
     node_to_spec,
 )
+
+KIND = "pipeline"  # ProgramRecord.kind of a pipeline
+# The node fields that are Parameters (named "<node>.<field>"), kept in a record's values.
+_TRAINED = {"prompt": ("template",), "tool": ("code", "description")}
 
 
 class PipelineRecord(BaseModel):
@@ -129,16 +135,27 @@ class Pipeline:
                 values[node.name] = result
         return values[self.output]
 
-    # -- persistence ----------------------------------------------------------------
-    def to_record(self) -> PipelineRecord:
+    # -- persistence (the Program protocol) -------------------------------------------
+    def pipeline_record(self) -> PipelineRecord:
+        """The pipeline in its file format (what :meth:`to_json` writes)."""
         return PipelineRecord(
             output=self.output,
             max_nodes=self.max_nodes,
             nodes=[node_to_spec(n) for n in self.nodes],
         )
 
+    def to_record(self) -> ProgramRecord:
+        """One :class:`~textgrad_lab.programs.ProgramRecord`: templates, tool code and
+        descriptions in ``values``; nodes, their wiring, entry points, tests and the
+        output in ``structure``."""
+        shape = self.pipeline_record().model_dump(mode="json")
+        for node in shape["nodes"]:
+            for field in _TRAINED[node["kind"]]:
+                del node[field]
+        return ProgramRecord.of(KIND, self.parameters(), shape)
+
     def to_json(self, path: str | Path | None = None) -> str:
-        text = self.to_record().model_dump_json(indent=2)
+        text = self.pipeline_record().model_dump_json(indent=2)
         if path is not None:
             Path(path).write_text(text)
         return text
@@ -160,13 +177,25 @@ class Pipeline:
         return cls.from_record(PipelineRecord.model_validate_json(text), engine=engine)
 
     def clone(self) -> Pipeline:
-        return Pipeline.from_record(self.to_record(), engine=self.engine)
+        return Pipeline.from_record(self.pipeline_record(), engine=self.engine)
 
-    def restore(self, record: PipelineRecord) -> None:
+    def restore(self, record: ProgramRecord) -> None:
         """Become ``record`` again in place; nodes that still exist keep their Parameters."""
+        check_kind(record, KIND)
+        shape = copy.deepcopy(record.structure or {})
+        try:
+            for node in shape.get("nodes", []):
+                for field in _TRAINED[node["kind"]]:
+                    node[field] = record.value(f"{node['name']}.{field}")
+        except (KeyError, TypeError) as exc:
+            raise ValueError(
+                f"the record does not describe a whole pipeline ({exc}): restore a record "
+                "that Pipeline.to_record() wrote"
+            ) from None
+        saved = PipelineRecord.model_validate(shape)
         old = {n.name: n for n in self.nodes}
         nodes: list[Node] = []
-        for spec in record.nodes:
+        for spec in saved.nodes:
             node = old.get(spec.name)
             if node is None or node.kind != spec.kind:
                 node = node_from_spec(spec)
@@ -178,7 +207,8 @@ class Pipeline:
                     node.code.value, node.description.value = spec.code, spec.description
                     node.entry_point, node.tests = spec.entry_point, list(spec.tests)
             nodes.append(node)
-        self.nodes, self.output, self.max_nodes = nodes, record.output, record.max_nodes
+        self.nodes, self.output, self.max_nodes = nodes, saved.output, saved.max_nodes
+        set_values(self.parameters(), record)
 
     def describe(self) -> str:
         lines = []
