@@ -137,10 +137,8 @@ async def main(args: argparse.Namespace) -> None:
     val = load("train", 200, min(args.val, 300))
     net = build_network(engine)
 
-    async def validate(n: AgentNetwork) -> float:
-        return await accuracy(n, val)
-
-    opt = AgentNetworkOptimizer(net, validate=validate if val else None, beta=args.beta)
+    opt = AgentNetworkOptimizer(net, beta=args.beta)
+    best = await accuracy(net, val) if val else None
     t0 = time.perf_counter()
     before = await accuracy(net, test)
     print(
@@ -150,10 +148,18 @@ async def main(args: argparse.Namespace) -> None:
         start = (step * args.batch) % len(train)
         batch = (train + train)[start : start + args.batch]
         ts = time.perf_counter()
+        snapshot = net.to_record()
         train_acc, report = await train_step(net, opt, batch)
         line = f"step {step + 1}: train acc {train_acc:.2f}"
         if report is not None:
             line += ", " + report.summary()
+            if best is not None:
+                now = await accuracy(net, val)
+                if now < best:  # keep a step only if validation does not fall
+                    net.restore(snapshot)
+                    line += f", reverted (validation {best:.2f} -> {now:.2f})"
+                else:
+                    best = now
         print(f"{line} [{time.perf_counter() - ts:.0f} s]")
     after = await accuracy(net, test)
     total = engine.usage.total

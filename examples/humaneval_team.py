@@ -132,10 +132,8 @@ async def main(args: argparse.Namespace) -> None:
     train, val = load(0, args.train), load(args.train, args.val)
     net = build_team(engine)
 
-    async def validate(n: AgentNetwork) -> float:
-        return await passed(n, val)
-
-    opt = AgentNetworkOptimizer(net, validate=validate if val else None)
+    opt = AgentNetworkOptimizer(net)
+    best = await passed(net, val) if val else None
     t0 = time.perf_counter()
     print(
         f"model {args.model}; team {net}; pass@1 before: {await passed(net, test):.3f} ({len(test)} problems)"
@@ -154,8 +152,16 @@ async def main(args: argparse.Namespace) -> None:
             await g.abackward(
                 out, seed={"text": feedback, "score": score}, propagator=opt.make_propagator()
             )
+            snapshot = net.to_record()
             report = await opt.astep()
             line += ", " + report.summary()
+            if best is not None:
+                now = await passed(net, val)
+                if now < best:  # keep a step only if validation does not fall
+                    net.restore(snapshot)
+                    line += f", reverted (validation {best:.2f} -> {now:.2f})"
+                else:
+                    best = now
         print(f"{line} [{time.perf_counter() - ts:.0f} s]")
     total = engine.usage.total
     print(f"pass@1 after: {await passed(net, test):.3f}; team {net}")

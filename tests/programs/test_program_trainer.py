@@ -11,13 +11,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "agents"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "symbolic"))
 
-import agents_testkit as ak  # noqa: E402
-import symbolic_testkit as sk  # noqa: E402
+import agents_testkit as ak
+import symbolic_testkit as sk
 
-from textgrad_lab.optimizers.ann import AgentNetworkOptimizer  # noqa: E402
-from textgrad_lab.optimizers.symbolic import SymbolicOptimizer  # noqa: E402
-from textgrad_lab.programs import ParamSet  # noqa: E402
-from textgrad_lab.train.trainer import Trainer  # noqa: E402
+from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
+from textgrad_lab.optimizers.symbolic import SymbolicOptimizer
+from textgrad_lab.programs import ParamSet
+from textgrad_lab.train.trainer import Trainer
 
 DATA = [{"input": f"What is {i} + {i}?", "target": str(2 * i)} for i in range(4)]
 
@@ -138,9 +138,8 @@ async def test_an_accepted_structure_change_is_kept_and_the_parameters_follow() 
 
 
 def test_the_trainer_trains_the_program_it_is_given_or_the_optimizer_params() -> None:
-    from textgrad_lab.optimizers import SGD
-
     import textgrad_lab as tl
+    from textgrad_lab.optimizers import SGD
 
     w = tl.Parameter(0.5, name="w")
     opt = SGD([w], lr=0.1)
