@@ -82,7 +82,11 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework("textgrad-lab/tgd", "lab.py", None, "textgrad-lab"),
         Framework("textgrad-lab/optoprime", "lab.py", None, "textgrad-lab"),
         Framework("textgrad-lab/opro", "lab.py", None, "textgrad-lab"),
+        Framework("textgrad-lab/optoprime+pareto", "lab.py", None, "textgrad-lab"),
+        Framework("textgrad-lab/tgd+beam", "lab.py", None, "textgrad-lab"),
         Framework("textgrad/tgd", "textgrad_tgd.py", "textgrad", "textgrad"),
         Framework("trace/optoprime", "trace_optoprime.py", "trace", "trace-opt"),
+        Framework("dspy/miprov2", "dspy_run.py", "dspy", "dspy"),
+        Framework("dspy/gepa", "dspy_run.py", "dspy", "dspy"),
     )
 }
