@@ -3,6 +3,10 @@ searches against the `gepa` package's own `gepa.optimize`, on the same student, 
 same metric and the same proposer (a scripted reflection step that reads the failed
 questions' feedback; see textgrad_lab/train/search/scripted.py).
 
+Our search keeps each program's scores on the training examples it has seen (a known
+score is not asked again); `gepa+merge+cache` turns on gepa's own evaluation cache,
+the same saving on its side.
+
 Measured: metric calls (examples scored, the seed's validation included) until a
 program with every component at the top level is first scored on the validation set;
 median over seeds, and how many seeds reached it within the cap.
@@ -58,7 +62,7 @@ class _Quiet:
         pass
 
 
-def gepa_run(land: Landscape, seed: int, cap: int, merge: bool) -> int | None:
+def gepa_run(land: Landscape, seed: int, cap: int, merge: bool, cache: bool = False) -> int | None:
     import gepa
     from gepa.core.adapter import EvaluationBatch
 
@@ -108,6 +112,7 @@ def gepa_run(land: Landscape, seed: int, cap: int, merge: bool) -> int | None:
         perfect_score=1.0,
         skip_perfect_score=True,
         use_merge=merge,
+        cache_evaluation=cache,
         max_metric_calls=cap,
         logger=_Quiet(),
         seed=seed,
@@ -126,6 +131,7 @@ RUNNERS = {
     "greedy": lambda land, seed, cap: ours(land, "greedy", seed, cap),
     "gepa": lambda land, seed, cap: gepa_run(land, seed, cap, merge=False),
     "gepa+merge": lambda land, seed, cap: gepa_run(land, seed, cap, merge=True),
+    "gepa+merge+cache": lambda land, seed, cap: gepa_run(land, seed, cap, merge=True, cache=True),
 }
 
 
@@ -143,7 +149,7 @@ def main() -> int:
     ap.add_argument("--json", default=None, help="also write the raw counts here")
     args = ap.parse_args()
     raw: dict[str, dict[str, list[int | None]]] = {}
-    print(f"| landscape | {' | '.join(RUNNERS)} | pareto/gepa+merge | pareto/greedy |")
+    print(f"| landscape | {' | '.join(RUNNERS)} | pareto / best gepa | pareto / greedy |")
     print("|---" * (len(RUNNERS) + 3) + "|")
     t0 = time.perf_counter()
     for name in args.only:
@@ -157,8 +163,9 @@ def main() -> int:
         med = {r: median_calls(v, args.cap) for r, v in raw[name].items()}
         reached = {r: sum(v is not None for v in vals) for r, vals in raw[name].items()}
         cells = [f"{med[r]:.0f} ({reached[r]}/{args.seeds})" for r in RUNNERS]
+        best_gepa = min(v for r, v in med.items() if r.startswith("gepa"))
         print(
-            f"| {name} | {' | '.join(cells)} | {med['pareto'] / med['gepa+merge']:.2f} | "
+            f"| {name} | {' | '.join(cells)} | {med['pareto'] / best_gepa:.2f} | "
             f"{med['pareto'] / med['greedy']:.2f} |",
             flush=True,
         )

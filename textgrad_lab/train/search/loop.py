@@ -214,6 +214,12 @@ class Search:
         rec = IterationRecord(
             iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
         )
+        known = [s.memo.get(f"{parent.key}/{e.id}") for e in examples]
+        perfect = self.config.perfect_score
+        if self.config.skip_perfect and all(v is not None and v >= perfect for v in known):
+            rec.parent_score = float(sum(v for v in known if v is not None))
+            rec.decision = "skipped: the parent is known to be perfect on this minibatch"
+            return rec
         self.program.restore(parent.record)
         results = await self.run_examples(
             examples, backward=self.proposer.needs_backward, scope="search/train"
@@ -221,7 +227,7 @@ class Search:
         rec.parent_score = sum(r.score for r in results)
         for e, r in zip(examples, results, strict=True):
             s.memo[f"{parent.key}/{e.id}"] = float(r.score)
-        if self.config.skip_perfect and all(r.score >= self.config.perfect_score for r in results):
+        if self.config.skip_perfect and all(r.score >= perfect for r in results):
             rec.decision = "skipped: the parent is perfect on this minibatch"
             return rec
         with usage_scope("search/propose"):
