@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-Kind = Literal["text", "number", "array", "code", "json", "other"]
-KINDS: tuple[str, ...] = ("text", "number", "array", "code", "json", "other")
+Kind = Literal["text", "number", "array", "code", "json", "demos", "other"]
+KINDS: tuple[str, ...] = ("text", "number", "array", "code", "json", "demos", "other")
 
 
 def infer_kind(value: Any) -> Kind:
-    """The kind of a plain Python value (code is never inferred: it must be asked for)."""
+    """The kind of a plain Python value (code and demos are never inferred: they must be
+    asked for)."""
     if isinstance(value, bool):
         return "json"
     if isinstance(value, str):

@@ -12,7 +12,9 @@ from textgrad_lab.graphs.kinds import Kind, check_kind, infer_kind
 
 
 class Parameter:
-    """A value an optimizer may change: a prompt, a number, an array, code or JSON.
+    """A value an optimizer may change: a prompt, a number, an array, code or JSON, or
+    demonstrations (``kind="demos"``: a list of ``{"input": ..., "output": ...}`` pairs
+    that ``tl.llm_call(..., demos=param)`` sends as few-shot turns).
 
     ``grad`` holds what the last backward passes delivered (a float or array for the
     numeric algebra, feedback text or a trace for the textual ones) and accumulates
@@ -56,6 +58,8 @@ class Parameter:
     def value(self, new: Any) -> None:
         if self.kind == "array":
             new = np.asarray(new, dtype=np.float64)
+        elif self.kind == "demos":
+            new = _fit(new, "demos", self.name)
         self._value = new
 
     def zero_grad(self) -> None:
@@ -66,6 +70,19 @@ class Parameter:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return f"Parameter({self.name!r}, kind={self.kind}, value={shown})"
+
+
+def demos_value(value: Any) -> list[dict[str, Any]] | None:
+    """``value`` as a list of demonstration dicts (copies), or None if it is not one.
+    Each needs ``input`` and ``output``; other keys (the example's fields) are kept."""
+    if not isinstance(value, list | tuple):
+        return None
+    out = []
+    for d in value:
+        if not isinstance(d, dict) or "input" not in d or "output" not in d:
+            return None
+        out.append(dict(d))
+    return out
 
 
 def _fit(value: Any, kind: Kind, name: str) -> Any:
@@ -88,6 +105,11 @@ def _fit(value: Any, kind: Kind, name: str) -> Any:
         if isinstance(value, str):
             return value
         problem = "is not a string"
+    elif kind == "demos":
+        fitted = demos_value(value)
+        if fitted is not None:
+            return fitted
+        problem = "is not a list of {'input': ..., 'output': ...} pairs"
     else:
         return value
     raise ValueError(

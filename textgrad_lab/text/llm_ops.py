@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from textgrad_lab.graphs import Node, Op, OpSpec, Parameter, op
+from textgrad_lab.graphs.parameter import demos_value
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.text.fields import fill_template
 from textgrad_lab.text.prompts_ops import (
@@ -43,12 +44,29 @@ def format_prompt(template: str, **fields: Any) -> str:
 format_prompt.spec.doc = format_prompt.__doc__ = FORMAT_PROMPT_DOC
 
 
-def _messages(system: Any, user: Any) -> list[dict[str, str]]:
+def _messages(system: Any, user: Any, demos: Any = None) -> list[dict[str, str]]:
+    """System prompt, then each demonstration as a user turn and an assistant turn,
+    then the question."""
     messages = []
     if system is not None and system != "":
         messages.append({"role": "system", "content": render_value(system)})
+    for d in demos or ():
+        messages.append({"role": "user", "content": render_value(d["input"])})
+        messages.append({"role": "assistant", "content": render_value(d["output"])})
     messages.append({"role": "user", "content": render_value(user)})
     return messages
+
+
+def _check_demos(demos: Any) -> Any:
+    if demos is None or isinstance(demos, Parameter | Node):
+        return demos
+    fitted = demos_value(demos)
+    if fitted is None:
+        raise TypeError(
+            "demos= takes a list of {'input': ..., 'output': ...} pairs or a Parameter of "
+            "kind 'demos'"
+        )
+    return fitted
 
 
 def _check_engine(engine: Any) -> Engine:
@@ -97,19 +115,20 @@ def _llm_op(
 
     if sync:
 
-        def call(system: Any, user: Any) -> Any:
+        def call(system: Any, user: Any, demos: Any = None) -> Any:
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
-                return _result(engine.complete(_messages(system, user), **kw), response_model)
+                msgs = _messages(system, user, demos)
+                return _result(engine.complete(msgs, **kw), response_model)
             raise RuntimeError(
                 "llm_call_sync inside a running event loop: use `await tl.llm_call(...)`"
             )
 
         return Op(OpSpec(call, name=name, doc=_doc(role, response_model)))
 
-    async def acall(system: Any, user: Any) -> Any:
-        c = await engine.acomplete(_messages(system, user), **kw)
+    async def acall(system: Any, user: Any, demos: Any = None) -> Any:
+        c = await engine.acomplete(_messages(system, user, demos), **kw)
         return _result(c, response_model)
 
     return Op(OpSpec(acall, name=name, doc=_doc(role, response_model)))
@@ -125,13 +144,16 @@ async def llm_call(
     max_tokens: int | None = None,
     name: str = "llm_call",
     role: str = "",
+    demos: Parameter | list[dict[str, Any]] | None = None,
     **options: Any,
 ) -> Any:
     """Ask the model; inside ``tl.trace()`` the call is a node (returned), else its reply.
 
     ``response_model`` makes the reply a parsed pydantic object (asked again on a
     malformed reply by the LLM layer); ``role`` says what this call does in the
-    workflow, for the prompts that later explain the graph.
+    workflow, for the prompts that later explain the graph. ``demos`` (a Parameter of
+    kind ``"demos"`` or a list of ``{"input", "output"}`` pairs) go before the question
+    as few-shot user and assistant turns.
     """
     the_op = _llm_op(
         _check_engine(engine),
@@ -143,7 +165,10 @@ async def llm_call(
         sync=False,
         options=options,
     )
-    return await the_op(system, user)
+    demos = _check_demos(demos)
+    if demos is None:
+        return await the_op(system, user)
+    return await the_op(system, user, demos)
 
 
 def llm_call_sync(
@@ -156,6 +181,7 @@ def llm_call_sync(
     max_tokens: int | None = None,
     name: str = "llm_call",
     role: str = "",
+    demos: Parameter | list[dict[str, Any]] | None = None,
     **options: Any,
 ) -> Any:
     """The synchronous :func:`llm_call`, for workflows that are plain functions."""
@@ -169,7 +195,10 @@ def llm_call_sync(
         sync=True,
         options=options,
     )
-    return the_op(system, user)
+    demos = _check_demos(demos)
+    if demos is None:
+        return the_op(system, user)
+    return the_op(system, user, demos)
 
 
 class LLM:

@@ -37,6 +37,7 @@ from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.sample import SampleResult, SampleWork, Workflow, fatal_cause
+from textgrad_lab.train.search.demos import bootstrap_demos, choose_jointly, demo_sets
 from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
 from textgrad_lab.train.search.pool import Candidate, ScoreCell, record_key
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
@@ -50,6 +51,7 @@ from textgrad_lab.train.search.state import (
 from textgrad_lab.train.search.steps import (
     budget_stop,
     changed_names,
+    demo_reserve,
     iteration_cost,
     merge_step,
 )
@@ -120,6 +122,56 @@ class Search:
         self.state.pool.objectives = list(self.config.objectives)
         self._saved: str | None = None
         self._clock = time.perf_counter()
+
+    def can_afford(self, calls: int, reserve: bool = True) -> bool:
+        """Whether ``calls`` more metric calls fit the budget (keeping the demonstration
+        trials' share aside unless ``reserve`` is False)."""
+        limit = self.config.budget.max_metric_calls
+        if limit is None:
+            return True
+        kept = demo_reserve(self) if reserve else 0
+        return self.state.metric_calls + calls + kept <= limit
+
+    def demos_param(self) -> Parameter:
+        found = [p for p in self.params if p.kind == "demos"]
+        if len(found) != 1:
+            raise ValueError(
+                f"demo_sets={self.config.demo_sets} needs exactly one parameter of kind "
+                f"'demos' in the program, found {[p.name for p in found]}: add "
+                "tl.Parameter([], kind='demos', name=...) to the program, or set demo_sets=0"
+            )
+        return found[0]
+
+    async def _bootstrap(self) -> None:
+        c, s = self.config, self.state
+        demos = self.demos_param()
+        examples = list(self.train)[: c.bootstrap_examples or len(self.train)]
+        self.program.restore(s.pool[0].record)
+        found, scored = await bootstrap_demos(
+            self.workflow, self.metric, examples, demos, perfect_score=c.perfect_score
+        )
+        s.metric_calls += scored
+        s.demos = found
+
+    async def _choose_demos(self) -> None:
+        c, s = self.config, self.state
+        demos = self.demos_param()
+        options = demo_sets(s.demos or [], c.max_demos, c.demo_sets, self.rng)
+        s.demos_chosen = True  # its reserve is now spent by the trials themselves
+        added = await choose_jointly(self, demos, options, trials=c.demo_trials, seed=c.seed)
+        s.history.append(
+            IterationRecord(
+                iteration=s.iteration + 1,
+                kind="demos",
+                parents=sorted({p for a in added for p in a.parents}),
+                decision=(
+                    f"{len(added)} instruction and demonstration pairs scored from "
+                    f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
+                ),
+                metric_calls=s.metric_calls,
+            )
+        )
+        s.iteration += 1
 
     @property
     def params(self) -> list[Parameter]:
@@ -340,8 +392,14 @@ class Search:
                 s = self.state
                 if not len(s.pool):
                     await self._seed()
+                elif self.config.demo_sets and s.demos is None:
+                    await self._bootstrap()
                 else:
                     stop = budget_stop(self, before)
+                    if stop is not None and self.config.demo_sets and not s.demos_chosen:
+                        await self._choose_demos()
+                        self._commit(before)
+                        continue
                     if stop is not None:
                         s.status, s.message = stop
                         self._commit(before)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.search.pareto import Objective, best_index, score_row
 
-Origin = Literal["seed", "mutation", "merge"]
+Origin = Literal["seed", "mutation", "merge", "joint"]
 ScoreCell = float | dict[str, float]
 
 

@@ -52,6 +52,12 @@ class SearchConfig(BaseModel):
     - ``max_iterations``: proposals (or merges) to attempt; None runs until a budget.
     - ``objectives``: named scores to search over (the first one ranks candidates);
       empty means the metric's one score.
+    - ``demo_sets``: above 0, the program's ``kind="demos"`` parameter is searched too:
+      demonstrations are bootstrapped from the training examples the starting program
+      passes (``bootstrap_examples`` of them, default all), ``demo_sets`` random sets of
+      ``max_demos`` are made, and after the proposals ``demo_trials`` TPE trials choose
+      (frontier candidate, demonstration set) pairs; their validation calls are kept
+      aside from the metric-call budget from the start.
     """
 
     strategy: Strategy = "pareto"
@@ -65,6 +71,10 @@ class SearchConfig(BaseModel):
     seed: int = 0
     objectives: list[Objective] = Field(default_factory=list)
     budget: SearchBudget = Field(default_factory=SearchBudget)
+    demo_sets: int = Field(default=0, ge=0)
+    max_demos: int = Field(default=3, ge=1)
+    demo_trials: int = Field(default=10, ge=1)
+    bootstrap_examples: int | None = Field(default=None, ge=1)
     depth: int | None = None
     backward_concurrency: int = Field(default=16, ge=1)
 
@@ -73,7 +83,7 @@ class IterationRecord(BaseModel):
     """One iteration: what was tried, on which examples, and what was decided."""
 
     iteration: int
-    kind: Literal["mutation", "merge"]
+    kind: Literal["mutation", "merge", "demos"]
     parents: list[int]
     example_ids: list[str] = Field(default_factory=list)
     parent_score: float | None = None
@@ -102,6 +112,8 @@ class SearchState(BaseModel):
     merges_done: int = 0
     tried_merges: list[str] = Field(default_factory=list)
     memo: dict[str, float] = Field(default_factory=dict)
+    demos: list[dict[str, Any]] | None = None
+    demos_chosen: bool = False
     history: list[IterationRecord] = Field(default_factory=list)
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0

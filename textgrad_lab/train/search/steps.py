@@ -33,6 +33,14 @@ def iteration_cost(search: Search) -> int:
     return (1 if c.strategy == "greedy" else 2) * b + len(search.val)
 
 
+def demo_reserve(search: Search) -> int:
+    """Metric calls kept aside for the demonstration trials still to come."""
+    c = search.config
+    if not c.demo_sets or search.state.demos_chosen:
+        return 0
+    return c.demo_trials * len(search.val)
+
+
 def budget_stop(search: Search, before: UsageTotals) -> tuple[RunStatus, str] | None:
     """Why the search must stop before its next iteration, or None."""
     s, c, b = search.state, search.config, search.config.budget
@@ -40,10 +48,11 @@ def budget_stop(search: Search, before: UsageTotals) -> tuple[RunStatus, str] | 
         return "completed", f"reached max_iterations={c.max_iterations}"
     if b.max_metric_calls is not None:
         need = iteration_cost(search)
-        if s.metric_calls + need > b.max_metric_calls:
+        if not search.can_afford(need):
+            kept = f" ({demo_reserve(search)} kept for the demonstrations)" if c.demo_sets else ""
             return "budget_exhausted", (
-                f"metric calls: {s.metric_calls} used of {b.max_metric_calls}; the next "
-                f"iteration may need {need}"
+                f"metric calls: {s.metric_calls} used of {b.max_metric_calls}{kept}; the "
+                f"next iteration may need {need}"
             )
     used = s.usage
     checks = (

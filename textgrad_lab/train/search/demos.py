@@ -1,0 +1,146 @@
+"""Demonstrations as trainable values: bootstrapping them from passing traces, and
+choosing instructions and demonstrations together with optuna's TPE sampler.
+
+Bootstrapping (as DSPy's BootstrapFewShot): run training examples through the
+workflow; for each example the metric passes, every traced ``tl.llm_call`` that used
+the demos parameter gives one demonstration, its user message and its reply. A failed
+example gives none.
+
+The joint choice (as MIPROv2): the candidates' instructions (the Pareto frontier of a
+search) times a few demonstration sets; TPE proposes a pair, the pair is scored on the
+validation set, and the best pair joins the pool.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from textgrad_lab.graphs import Node, OpError, Parameter, trace
+from textgrad_lab.programs.base import ProgramRecord
+from textgrad_lab.train.data import Example
+from textgrad_lab.train.metrics import MetricLike, score_output
+from textgrad_lab.train.sample import Workflow
+
+if TYPE_CHECKING:
+    from textgrad_lab.train.search.loop import Search
+    from textgrad_lab.train.search.pool import Candidate
+
+
+async def _traced(workflow: Workflow, example: Example) -> tuple[Any, Any]:
+    with trace(name=example.id) as graph:
+        try:
+            out = workflow(example)
+            if inspect.isawaitable(out):
+                out = await out
+        except OpError as exc:
+            out = exc.node
+    return graph, out
+
+
+async def bootstrap_demos(
+    workflow: Workflow,
+    metric: MetricLike,
+    examples: Sequence[Example],
+    demos: Parameter,
+    *,
+    perfect_score: float = 1.0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Demonstrations from the examples the metric passes, and how many were scored.
+
+    Raises ValueError when no traced call used ``demos`` (the workflow must pass it as
+    ``tl.llm_call(..., demos=param)``)."""
+    if demos.kind != "demos":
+        raise ValueError(f"parameter {demos.name!r} is of kind {demos.kind!r}, not 'demos'")
+    found: list[dict[str, Any]] = []
+    used = False
+    for example in examples:
+        graph, out = await _traced(workflow, example)
+        value = out.value if isinstance(out, Node) else out
+        if isinstance(out, Node) and out.error is not None:
+            continue
+        result = await score_output(metric, value, example)
+        calls = [
+            c
+            for n in graph.nodes()
+            if n.param is demos
+            for c in graph.consumers_of(n)
+            if "user" in c.inputs and c.error is None
+        ]
+        used = used or bool(calls)
+        if result.score >= perfect_score:
+            for c in calls:
+                found.append({"input": c.inputs["user"], "output": c.value, "id": example.id})
+    if not used:
+        raise ValueError(
+            f"no traced call used the demos parameter {demos.name!r}: pass it to the model "
+            "as tl.llm_call(..., demos=<parameter>)"
+        )
+    return found, len(examples)
+
+
+def demo_sets(
+    demos: Sequence[dict[str, Any]], size: int, count: int, rng: random.Random
+) -> list[list[dict[str, Any]]]:
+    """The empty set, then up to ``count`` distinct random sets of ``size`` demos."""
+    out: list[list[dict[str, Any]]] = [[]]
+    seen: set[tuple[str, ...]] = set()
+    k = min(size, len(demos))
+    for _ in range(count * 4):
+        if len(out) > count or k == 0:
+            break
+        pick = sorted(rng.sample(range(len(demos)), k))
+        key = tuple(str(demos[i]["input"]) for i in pick)
+        if key not in seen:
+            seen.add(key)
+            out.append([demos[i] for i in pick])
+    return out
+
+
+async def choose_jointly(
+    search: Search,
+    demos: Parameter,
+    options: Sequence[list[dict[str, Any]]],
+    *,
+    trials: int,
+    seed: int,
+) -> list[Candidate]:
+    """TPE over (frontier candidate, demonstration set); each new pair is scored on the
+    validation set and joins the pool. Returns the candidates added."""
+    try:
+        import optuna
+    except ImportError:
+        raise ImportError(
+            "choosing demonstrations needs optuna: pip install 'textgrad-lab[search]'"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pool = search.state.pool
+    bases = search.frontier_ids()
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(2, trials // 3))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    added: list[Candidate] = []
+    for _ in range(trials):
+        if not search.can_afford(len(search.val)):
+            break
+        trial = study.ask()
+        base = pool[bases[trial.suggest_categorical("candidate", list(range(len(bases))))]]
+        chosen = options[trial.suggest_categorical("demos", list(range(len(options))))]
+        record: ProgramRecord = base.record.with_values({demos.name: chosen})
+        known = pool.find(record)
+        if known is None:
+            val = await search.score_val(record)
+            known = pool.add(
+                parents=[base.id],
+                origin="joint",
+                record=record,
+                changed=[demos.name],
+                val=val,
+                found_at=search.state.metric_calls,
+                iteration=search.state.iteration,
+                note=f"{len(chosen)} demonstrations chosen by TPE",
+            )
+            added.append(known)
+        study.tell(trial, known.val_mean)
+    return added
