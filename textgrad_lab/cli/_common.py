@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 # Exit codes the commands promise: 0 success, 1 a failed run, 2 bad usage.
 EXIT_OK = 0
@@ -65,8 +66,34 @@ def debug_enabled() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
+def plain_line(*parts: str | tuple[str, str]) -> Text:
+    """A line of plain text: each part is shown as written (``[local]`` stays, ``[/x]``
+    cannot break it); a ``(text, style)`` pair is styled."""
+    line = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(part[0], style=part[1])
+        else:
+            line.append(part)
+    return line
+
+
+def eval_line(split: str, result: Any) -> list[str | tuple[str, str]]:
+    """The parts of an evaluation's one-line summary (for :func:`plain_line`): the mean
+    over the scored samples, then, in red, how many failed and the commonest error."""
+    failed = getattr(result, "failed", 0)
+    parts: list[str | tuple[str, str]] = [
+        f"{split}: {result.mean:.3f} over {result.n - failed} examples"
+    ]
+    if failed:
+        parts.append((f" ({failed} of {result.n} failed: {result.error})", "bold red"))
+    elif result.errors:
+        parts.append(f" ({result.errors} with errors)")
+    return parts
+
+
 def _fail(line: str, code: int) -> typer.Exit:
-    stderr().print(f"[bold red]error:[/] {line}", markup=True, highlight=False)
+    stderr().print(plain_line(("error:", "bold red"), " ", line))
     return typer.Exit(code)
 
 

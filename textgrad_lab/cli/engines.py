@@ -77,8 +77,18 @@ def check_server(api_base: str, timeout: float = 3.0) -> None:
         ) from None
 
 
+def takes_no_server(model: str) -> bool:
+    """Models served in this process (the mock, local GGUF files): no --api-base."""
+    return model == "mock" or model.startswith(("mock/", "local/"))
+
+
 def check_model(model: str, api_base: str | None) -> None:
     """Checks that need no LLM library: the local model is installed, a key is set."""
+    if api_base and takes_no_server(model):
+        raise usage_error(
+            f"--api-base is for models behind a server, and {model} runs in this process",
+            "drop --api-base, or name the served model, e.g. --model openai/<served-name>",
+        )
     if model == "mock" or model.startswith("mock/"):
         return
     if model == LOCAL_MODEL or model.startswith("local/"):
@@ -107,6 +117,10 @@ def make_engine(model: str, api_base: str | None = None, **options: Any) -> Any:
         raise missing_feature("the LLM engine layer", "textgrad_lab.llm.get_engine") from None
     if api_base:
         options["api_base"] = api_base
+    if takes_no_server(model):
+        # Options for requests over a network mean nothing to an in-process engine.
+        for name in ("api_key_env",):
+            options.pop(name, None)
     try:
         return get_engine(model, **options)
     except Exception as exc:

@@ -9,13 +9,24 @@ from typing import Annotated, Any
 
 import typer
 
-from textgrad_lab.cli._common import handle_errors, stdout, usage_error
+from textgrad_lab.cli._common import (
+    CliError,
+    eval_line,
+    handle_errors,
+    plain_line,
+    stdout,
+    usage_error,
+)
 from textgrad_lab.cli.options import (
     ApiBaseOption,
+    ApiKeyEnvOption,
     ExecutorOption,
     RayAddressOption,
+    RetriesOption,
+    TimeoutOption,
     parse_split,
     resolve,
+    without_stale_server,
 )
 from textgrad_lab.cli.session import load_run_parameters, open_workflow, splits_of
 from textgrad_lab.cli.training import Engines, bind_engine, close_executor, make_executor
@@ -31,7 +42,8 @@ def _run_options(run_dir: Path | None) -> dict[str, Any]:
         return {}
     saved = json.loads(path.read_text(encoding="utf-8")).get("options", {})
     # The same data and split as the run, so "test" means the run's test examples.
-    return {k: saved[k] for k in ("data", "split", "seed", "model", "api_base") if k in saved}
+    keep = ("data", "split", "seed", "model", "api_base", "api_key_env", "timeout", "retries")
+    return {k: saved[k] for k in keep if k in saved}
 
 
 @handle_errors
@@ -48,8 +60,14 @@ def evaluate(
     data: Annotated[str | None, typer.Option(help="Data file instead of the workflow's.")] = None,
     model: Annotated[str | None, typer.Option(help="Model (default: the run's).")] = None,
     api_base: ApiBaseOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
     concurrency: Annotated[int | None, typer.Option(help="Samples in flight at once [8].")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N examples.")] = None,
+    max_errors: Annotated[
+        int, typer.Option(help="Samples that may end in an error before eval exits 1 [0].")
+    ] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the per-sample results (JSON).")] = None,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
@@ -74,11 +92,15 @@ def evaluate(
         "split": parse_split(sizes) if sizes else None,
         "model": model,
         "api_base": api_base,
+        "api_key_env": api_key_env,
+        "timeout": timeout,
+        "retries": retries,
         "concurrency": concurrency,
         "executor": executor,
         "ray_address": ray_address,
     }
-    opts = resolve(cli, workflow_defaults={**wf.defaults, **_run_options(params)})
+    saved = without_stale_server(_run_options(params), cli)
+    opts = resolve(cli, workflow_defaults={**wf.defaults, **saved})
     if split == "all":
         from textgrad_lab.cli.session import dataset_of
 
@@ -89,7 +111,8 @@ def evaluate(
         examples = examples[:limit]
     if not examples:
         raise usage_error(f"the {split} split is empty", "choose another --split or --sizes")
-    engines = Engines(wf, opts)
+    console = stdout()
+    engines = Engines(wf, opts, on_wait=lambda line: console.print(plain_line(line)))
 
     from textgrad_lab.train.evaluation import evaluate_samples
     from textgrad_lab.train.meter import UsageMeter
@@ -100,7 +123,6 @@ def evaluate(
         metric=wf.metric,
         params=wf.parameters,
     )
-    console = stdout()
     runner = make_executor(opts)
     try:
         with console.status(f"scoring {len(examples)} {split} examples"):
@@ -116,8 +138,17 @@ def evaluate(
         out.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
     u = result.usage
     console.print(
-        f"{split}: {result.mean:.3f} over {result.n} examples"
-        + (f" ({result.errors} errors)" if result.errors else "")
-        + f"; {u.calls} LLM calls, {u.total_tokens} tokens, ${u.cost_usd:.4f}"
-        + (f"; wrote {out}" if out else "")
+        plain_line(
+            *eval_line(split, result),
+            f"; {u.calls} LLM calls, {u.total_tokens} tokens, ${u.cost_usd:.4f}",
+            f"; wrote {out}" if out else "",
+        )
     )
+    if result.errors > max_errors:
+        cause = result.error or next(
+            (s["error"] for s in result.samples if s.get("error")), "an error"
+        )
+        raise CliError(
+            f"{result.errors} of {result.n} {split} samples ended in an error ({cause})",
+            f"fix the cause, or allow them with --max-errors {result.errors}",
+        )

@@ -87,6 +87,7 @@ td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-ali
 pre { white-space: pre-wrap; margin: 0; font-size: 12px; }
 .svg { overflow-x: auto; border: 1px solid #eee; }
 .accepted { color: #166534; } .rejected { color: #991b1b; }
+.failed { color: #fff; background: #991b1b; padding: 0 .3em; }
 del { background: #fde2e2; } ins { background: #dcfce7; text-decoration: none; }
 """
 

@@ -10,14 +10,25 @@ from typing import Annotated, Any
 
 import typer
 
-from textgrad_lab.cli._common import EXIT_FAILED, CliError, handle_errors, stdout, usage_error
+from textgrad_lab.cli._common import (
+    EXIT_FAILED,
+    CliError,
+    handle_errors,
+    plain_line,
+    stdout,
+    usage_error,
+)
 from textgrad_lab.cli.options import (
     ApiBaseOption,
+    ApiKeyEnvOption,
     ExecutorOption,
     RayAddressOption,
+    RetriesOption,
     RunOptions,
+    TimeoutOption,
     parse_split,
     resolve,
+    without_stale_server,
 )
 from textgrad_lab.cli.session import open_workflow, save_final_graph, splits_of
 from textgrad_lab.cli.training import (
@@ -69,6 +80,9 @@ def optimize(
         str | None, typer.Option(help="Model for gradients and updates (default: --model).")
     ] = None,
     api_base: ApiBaseOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    timeout: TimeoutOption = None,
+    retries: RetriesOption = None,
     steps: Annotated[int | None, typer.Option(help="Optimizer steps to take.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training split.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Examples per step [4].")] = None,
@@ -123,6 +137,9 @@ def optimize(
         "model": model,
         "optimizer_model": optimizer_model,
         "api_base": api_base,
+        "api_key_env": api_key_env,
+        "timeout": timeout,
+        "retries": retries,
         "steps": steps,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -134,25 +151,50 @@ def optimize(
         "executor": executor,
         "ray_address": ray_address,
     }
-    opts = resolve(cli, config, workflow_defaults={**wf.defaults, **saved})
+    opts = resolve(
+        cli, config, workflow_defaults={**wf.defaults, **without_stale_server(saved, cli)}
+    )
     run_dir = Path(opts.out) if opts.out else _default_out(wf.name)
-    if resume is None and (run_dir / "checkpoint.json").exists():
-        raise usage_error(
-            f"{run_dir} already holds a run",
-            f"continue it with --resume {run_dir}, or choose another --out",
-        )
     opt_name = opts.optimizer or (wf.optimizer if isinstance(wf.optimizer, str) else "custom")
     splits = splits_of(wf, opts.data, opts.split, opts.seed)
     if len(splits.train) == 0:
         raise usage_error("the training split is empty", "give a larger train size in --split")
 
+    from textgrad_lab.train.lock import RunDirLocked, RunLock
+
+    lock = RunLock(run_dir)
+    try:
+        lock.acquire()
+    except RunDirLocked as exc:
+        raise usage_error(str(exc)) from None
+    try:
+        # Checked under the lock: two runs started together cannot both pass.
+        if resume is None and (run_dir / "checkpoint.json").exists():
+            raise usage_error(
+                f"{run_dir} already holds a run",
+                f"continue it with --resume {run_dir}, or choose another --out",
+            )
+        _run(workflow, wf, opts, opt_name, splits, run_dir, resume)
+    finally:
+        lock.release()
+
+
+def _run(
+    workflow: str,
+    wf: Any,
+    opts: RunOptions,
+    opt_name: str,
+    splits: Any,
+    run_dir: Path,
+    resume: Path | None,
+) -> None:
+    console = stdout()
     executor_obj = make_executor(opts)
-    engines = Engines(wf, opts)
+    engines = Engines(wf, opts, on_wait=lambda line: console.print(plain_line(line)))
     optimizer_obj = make_optimizer(wf, opt_name, engines.optimizer)
     from textgrad_lab.train.checkpoint import TrainConfig
     from textgrad_lab.train.trainer import Trainer
 
-    console = stdout()
     total = _total_steps(opts, len(splits.train))
     run_dir.mkdir(parents=True, exist_ok=True)
     record = {
@@ -211,6 +253,14 @@ def optimize(
         finally:
             progress.stop()
 
+        if result.status == "failed":
+            from textgrad_lab.cli.report import write_report
+
+            write_report(run_dir)
+            raise CliError(
+                f"the run failed: {result.message}; its record is in {run_dir}",
+                "fix the cause (the model's server, key or address), then start the run again",
+            )
         if result.status == "budget_exhausted":
             console.print(f"stopped: {result.message}; resume with a larger budget: {resume_hint}")
         if len(splits.test) and result.status != "budget_exhausted":

@@ -23,6 +23,19 @@ EXECUTORS = ("local", "ray")
 ApiBaseOption = Annotated[
     str | None, typer.Option(help="Base URL of an OpenAI-compatible server (…/v1).")
 ]
+ApiKeyEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Environment variable whose value is sent as the key to --api-base "
+        "(default: none is sent to a server that is not the provider's own)."
+    ),
+]
+TimeoutOption = Annotated[
+    float | None, typer.Option(help="Seconds one LLM request may take before it is retried [120].")
+]
+RetriesOption = Annotated[
+    int | None, typer.Option(help="Retries of a failed LLM request (429, 5xx, timeout) [4].")
+]
 ExecutorOption = Annotated[
     str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
 ]
@@ -42,6 +55,9 @@ class RunOptions(BaseModel):
     model: str | None = None
     optimizer_model: str | None = None
     api_base: str | None = None
+    api_key_env: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    retries: int | None = Field(default=None, ge=0)
     steps: int | None = Field(default=None, ge=1)
     epochs: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=4, ge=1)
@@ -52,6 +68,16 @@ class RunOptions(BaseModel):
     out: str | None = None
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+
+
+def without_stale_server(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved options for a command that names another model: the saved
+    ``--api-base`` (and its key variable) served the saved model, so they are dropped
+    unless the command gives ``--api-base`` itself."""
+    model = cli.get("model")
+    if model is None or model == saved.get("model") or cli.get("api_base"):
+        return saved
+    return {k: v for k, v in saved.items() if k not in ("api_base", "api_key_env")}
 
 
 def parse_split(text: str) -> tuple[int | float, int | float, int | float]:

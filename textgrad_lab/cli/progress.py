@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from textgrad_lab.cli._common import eval_line, plain_line
 from textgrad_lab.train.callbacks import Callback
 from textgrad_lab.train.outcome import StepKind, step_outcome
 
@@ -80,10 +80,7 @@ class RichProgress(Callback):
         if not self.in_step:
             # Evaluations inside a step are counted in the step's own usage.
             self._add_usage(result.usage)
-            self.console.print(
-                f"{split}: {result.mean:.3f} over {result.n} examples"
-                + (f" ({result.errors} errors)" if result.errors else "")
-            )
+            self.console.print(plain_line(*eval_line(split, result)))
         if split in ("val", "validation") and (self.best is None or result.mean > self.best):
             self.best = result.mean
 
@@ -93,11 +90,16 @@ class RichProgress(Callback):
         if record.best_val_score is not None:
             self.best = record.best_val_score
         outcome = step_outcome(record)
-        color = COLORS[outcome.kind]
+        train = (
+            f"train {record.train_score:.3f}" if record.train_score is not None else "no train score"
+        )
         self.console.print(
-            f"step {record.step}: train {record.train_score:.3f} · [{color}]{escape(outcome.text)}[/] · "
-            f"{record.usage.calls} calls · {record.usage.total_tokens} tokens · {record.wall_s:.1f}s",
-            markup=True,
+            plain_line(
+                f"step {record.step}: {train} · ",
+                (outcome.text, COLORS[outcome.kind]),
+                f" · {record.usage.calls} calls · {record.usage.total_tokens} tokens · "
+                f"{record.wall_s:.1f}s",
+            )
         )
         if self.task is not None:
             self.progress.update(self.task, stats=self._stats())

@@ -55,7 +55,9 @@ def score_plot(
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
     steps = [h["step"] for h in history]
     if history:
-        ax.plot(steps, [h["train_score"] for h in history], "o-", label="train (batch)")
+        train = [(h["step"], h["train_score"]) for h in history if h.get("train_score") is not None]
+        if train:
+            ax.plot(*zip(*train, strict=True), "o-", label="train (batch)")
         val = [(h["step"], h["val_score"]) for h in history if h.get("val_score") is not None]
         if val and initial_val is not None:
             val.insert(0, (0, initial_val))
@@ -79,7 +81,8 @@ def score_plot(
     ax.set_ylabel("score")
     ax.set_ylim(-0.05, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_legend_handles_labels()[0]:  # a run of failed steps has no curve
+        ax.legend(fontsize=8, loc="best")
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
@@ -148,6 +151,7 @@ def build_report(run_dir: Path) -> str:
         ("status", params.get("status", "?")),
         ("steps", str(len(history))),
         ("accepted steps", str(sum(1 for h in history if h.get("accepted", True)))),
+        ("failed steps", str(sum(1 for h in history if h.get("failed")))),
     ]
     if initial_val is not None:
         final = state.get("val_score")
@@ -172,7 +176,9 @@ def build_report(run_dir: Path) -> str:
     if not history:
         parts.append("<p>no steps recorded</p>")
     for h in history:
-        state = "accepted" if h.get("accepted", True) else "rejected"
+        state = (
+            "failed" if h.get("failed") else "accepted" if h.get("accepted", True) else "rejected"
+        )
         u = h.get("usage", {})
         parts.append(
             f"<h3>step {h['step']} (epoch {h.get('epoch', 0)}): "

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textgrad_lab.cli._common import CliError, missing_feature, usage_error
-from textgrad_lab.cli.engines import make_engine
+from textgrad_lab.cli.engines import make_engine, takes_no_server
 from textgrad_lab.cli.options import RunOptions
 from textgrad_lab.train.workflow import Workflow
 
@@ -41,19 +41,25 @@ class Engines:
     """The run's engines: the student (runs the workflow) and the optimizer's engine,
     the same object when they use the same model; one usage tracker, one budget."""
 
-    def __init__(self, workflow: Workflow, opts: RunOptions) -> None:
+    def __init__(
+        self, workflow: Workflow, opts: RunOptions, on_wait: Callable[[str], None] | None = None
+    ) -> None:
         from textgrad_lab.llm.usage import Budget, UsageTracker
 
         budget = Budget(max_cost=opts.budget_cost, max_calls=opts.budget_calls)
         self.usage = UsageTracker(budget=budget)
         self.model = opts.model or workflow.model
         self.optimizer_model = opts.optimizer_model or workflow.optimizer_model or self.model
-        common = {"usage": self.usage, "max_concurrency": opts.concurrency}
+        common = call_options(opts, on_wait)
+        common["usage"] = self.usage
         self.student = make_engine(self.model, opts.api_base, **common)
+        # --api-base is the workflow model's server; an optimizer model that is served
+        # in process (mock, local/...) takes none.
+        optimizer_base = None if takes_no_server(self.optimizer_model) else opts.api_base
         self.optimizer = (
             self.student
             if self.optimizer_model == self.model
-            else make_engine(self.optimizer_model, opts.api_base, **common)
+            else make_engine(self.optimizer_model, optimizer_base, **common)
         )
 
     def specs(self) -> dict[str, Any]:
@@ -63,6 +69,21 @@ class Engines:
             "optimizer_model": self.optimizer_model,
             "student_spec": _plain_spec(spec),
         }
+
+
+def call_options(opts: RunOptions, on_wait: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Engine options every command builds its engines with: concurrency, the request
+    timeout, retries, the key variable for --api-base, where waiting lines go."""
+    out: dict[str, Any] = {"max_concurrency": opts.concurrency}
+    if opts.timeout is not None:
+        out["timeout"] = opts.timeout
+    if opts.retries is not None:
+        out["max_retries"] = opts.retries
+    if opts.api_key_env:
+        out["api_key_env"] = opts.api_key_env
+    if on_wait is not None:
+        out["on_wait"] = on_wait
+    return out
 
 
 def _plain_spec(spec: Any) -> Any:

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from textgrad_lab.llm.cache import CacheMiddleware, ResponseCache
-from textgrad_lab.llm.errors import SyncInAsyncError
+from textgrad_lab.llm.deadline import DeadlineMiddleware, Notify
+from textgrad_lab.llm.errors import ConfigError, SyncInAsyncError
 from textgrad_lab.llm.limits import RateLimiter, RateLimitMiddleware
 from textgrad_lab.llm.middleware import (
     AccountingMiddleware,
@@ -44,6 +45,11 @@ class Engine(ABC):
                                       or ~/.cache/textgrad_lab)
       max_concurrency, rpm, tpm       rate limits for this model
       retry: RetryPolicy | dict       backoff settings; or max_retries: int
+      timeout: float                  seconds one request may take before it is retried
+                                      (default: the engine's; None for in-process engines)
+      wait_notice: float              a line to on_wait (default: the log) every this many
+                                      seconds a request is outstanding; 0 turns it off
+      on_wait: fn(line)               where those lines go
       max_reasks: int                 reasks after a reply fails validation (default 2)
       usage: UsageTracker             share accounting between engines
       budget: Budget | dict           limits on calls, tokens, cost
@@ -80,7 +86,12 @@ class Engine(ABC):
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         address: str | None = None,
+        timeout: float | None = None,
+        wait_notice: float | None = 15.0,
+        on_wait: Notify | None = None,
     ) -> None:
+        if timeout is not None and timeout <= 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.name = name
         self.model = model
         policy = RetryPolicy.model_validate(retry or {})
@@ -112,6 +123,9 @@ class Engine(ABC):
             ),
             RetryMiddleware(policy, model=model, address=address, sleep=sleep, rng=rng),
             RateLimitMiddleware(self.limiter),
+            DeadlineMiddleware(
+                model=model, address=address, timeout=timeout, notice_s=wait_notice, notify=on_wait
+            ),
         ]
         # Rebuildable options: JSON values only, secrets never.
         self._spec_options: dict[str, Any] = {
@@ -125,6 +139,8 @@ class Engine(ABC):
                 "tpm": tpm,
                 "retry": policy.model_dump() if (retry or max_retries is not None) else None,
                 "max_reasks": max_reasks if max_reasks != 2 else None,
+                "timeout": timeout,
+                "wait_notice": wait_notice if wait_notice != 15.0 else None,
                 "budget": self.usage.budget.model_dump() if budget is not None else None,
             }.items()
             if v is not None

@@ -17,6 +17,7 @@ import os
 from typing import Any
 
 from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.errors import ConfigError
 from textgrad_lab.llm.types import EngineSpec
 
 MODEL_ENV = "TEXTGRAD_LAB_MODEL"
@@ -34,6 +35,14 @@ def get_engine(name: str | EngineSpec | None = None, **options: Any) -> Engine:
         options = {**name.options, **options}
         name = name.name
     name = (name or default_model()).strip()
+    if (name == "mock" or name.startswith("local/")) and options.get("api_base"):
+        raise ConfigError(
+            f"{name} runs in this process and takes no api_base: drop api_base=, or name a "
+            "model behind a server (e.g. 'openai/<served-name>' or 'openai-compatible/<name>')"
+        )
+    if name == "mock" or name.startswith("local/"):
+        # Options of requests over a network: nothing to do for an in-process engine.
+        options = {k: v for k, v in options.items() if k not in ("api_base", "api_key_env")}
     if name == "mock":
         from textgrad_lab.llm.mock import MockEngine
 

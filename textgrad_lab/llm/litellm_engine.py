@@ -16,12 +16,12 @@ from typing import Any
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import BadRequest, MissingAPIKey, ServerError, UnknownModel
+from textgrad_lab.llm.keys import PLACEHOLDER_KEY, is_own_host, key_from_env
 from textgrad_lab.llm.provider_errors import map_provider_error
 from textgrad_lab.llm.types import Completion, Request, Usage
 
 # Providers reached over a local address by default: no key needed.
 _KEYLESS_PROVIDERS = {"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm"}
-_PLACEHOLDER_KEY = "no-key-required"
 
 
 def import_litellm() -> Any:
@@ -66,6 +66,7 @@ class LiteLLMEngine(Engine):
         *,
         api_base: str | None = None,
         api_key: str | None = None,
+        api_key_env: str | None = None,
         timeout: float = 120.0,
         json_schema: bool | None = None,
         **options: Any,
@@ -80,7 +81,14 @@ class LiteLLMEngine(Engine):
         self.provider = provider
         self.api_base = api_base.rstrip("/") if api_base else None
         self.timeout = timeout
-        self._api_key = api_key or self._check_key(litellm, model, provider)
+        self.api_key_env = api_key_env
+        self._api_key = api_key or key_from_env(api_key_env)
+        if self._api_key is None:
+            if self.api_base and not is_own_host(provider, self.api_base):
+                # Another server than the provider's: the provider's key stays home.
+                self._api_key = PLACEHOLDER_KEY
+            else:
+                self._api_key = self._check_key(litellm, model, provider)
         # Provider JSON-schema mode where litellm says the model has one; else
         # the schema goes into the prompt and the reply is extracted.
         if json_schema is None:
@@ -91,7 +99,7 @@ class LiteLLMEngine(Engine):
         self.native_schema = json_schema  # type: ignore[misc]
         self._json_schema_option = json_schema
         address = self.api_base or f"the {provider} API"
-        super().__init__(model, model, address=address, **options)
+        super().__init__(model, model, address=address, timeout=timeout, **options)
 
     def _check_key(self, litellm: Any, model: str, provider: str) -> str | None:
         if provider in _KEYLESS_PROVIDERS:
@@ -103,8 +111,6 @@ class LiteLLMEngine(Engine):
         missing = [k for k in env.get("missing_keys", []) if "API_KEY" in k]
         if env.get("keys_in_environment") or not missing:
             return None
-        if self.api_base:
-            return _PLACEHOLDER_KEY  # a self-hosted server behind a litellm provider
         raise MissingAPIKey(model, missing)
 
     def cache_identity(self) -> dict[str, Any]:
@@ -114,6 +120,8 @@ class LiteLLMEngine(Engine):
         opts: dict[str, Any] = {"timeout": self.timeout, "json_schema": self._json_schema_option}
         if self.api_base:
             opts["api_base"] = self.api_base
+        if self.api_key_env:
+            opts["api_key_env"] = self.api_key_env
         return opts
 
     def prompt_cost(self, prompt_tokens: int) -> float:

@@ -10,6 +10,7 @@ The default stack, outermost first:
     Structured  -> parse into the response model; reask on validation errors
     Retry       -> back off and retry transient errors
     RateLimit   -> bounded concurrency, requests and tokens per minute
+    Deadline    -> a time limit on each request; a line while one is slow
     (backend)   -> one raw request to the provider
 
 Cache sits above Budget so hits are free and never refused; Retry sits above

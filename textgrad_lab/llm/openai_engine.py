@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 import weakref
 from typing import Any
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import ConfigError, ServerError
+from textgrad_lab.llm.keys import PLACEHOLDER_KEY, key_from_env
 from textgrad_lab.llm.provider_errors import map_provider_error
 from textgrad_lab.llm.types import Completion, Request, Usage
-
-# Local servers ignore the key, but the SDK refuses to run without one.
-_PLACEHOLDER_KEY = "no-key-required"
 
 
 class OpenAICompatibleEngine(Engine):
@@ -30,6 +27,7 @@ class OpenAICompatibleEngine(Engine):
         *,
         api_base: str | None = None,
         api_key: str | None = None,
+        api_key_env: str | None = None,
         timeout: float = 120.0,
         json_schema: bool = True,
         input_cost_per_token: float = 0.0,
@@ -44,7 +42,9 @@ class OpenAICompatibleEngine(Engine):
                 "(e.g. http://localhost:8000/v1)"
             )
         self.api_base = api_base.rstrip("/")
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or _PLACEHOLDER_KEY
+        # A key from the environment only where the user says (see llm/keys.py).
+        self._api_key = api_key or key_from_env(api_key_env) or PLACEHOLDER_KEY
+        self.api_key_env = api_key_env
         self.timeout = timeout
         self.native_schema = json_schema  # type: ignore[misc]
         self.input_cost_per_token = input_cost_per_token
@@ -54,13 +54,17 @@ class OpenAICompatibleEngine(Engine):
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
-        super().__init__(f"openai-compatible/{model}", model, address=self.api_base, **options)
+        super().__init__(
+            f"openai-compatible/{model}", model, address=self.api_base, timeout=timeout, **options
+        )
 
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "api_base": self.api_base}
 
     def _engine_options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {"api_base": self.api_base, "timeout": self.timeout}
+        if self.api_key_env:
+            opts["api_key_env"] = self.api_key_env
         if not self.native_schema:
             opts["json_schema"] = False
         if self.input_cost_per_token or self.output_cost_per_token:

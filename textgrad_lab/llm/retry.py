@@ -99,4 +99,5 @@ class RetryMiddleware:
             error=f"{type(e).__name__} after {attempts} attempts: {e}",
             model=self.model,
             attempts=attempts,
+            unavailable=True,
         )

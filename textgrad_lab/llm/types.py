@@ -37,7 +37,9 @@ class Completion(BaseModel):
     `ok` is False when a structured reply still failed to validate after the
     bounded reasks, or when transient provider errors outlasted the retries;
     `error` then says why and `parsed` is None. Callers check `ok` instead of
-    catching parse errors.
+    catching parse errors. `unavailable` tells the two apart: True when the
+    provider never gave a reply at all (a failure of the service, not of the
+    prompt: nothing to learn from).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -46,6 +48,7 @@ class Completion(BaseModel):
     parsed: SerializeAsAny[BaseModel] | None = None
     ok: bool = True
     error: str | None = None
+    unavailable: bool = False
     model: str = ""
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0

@@ -36,6 +36,12 @@ class LLMCallFailed(RuntimeError):
     error node whose text can be fed back."""
 
 
+class LLMUnavailable(LLMCallFailed):
+    """The provider gave no reply at all (errors outlasted the retries). Unlike a reply
+    that did not parse, this says nothing about the prompt: the sample is unscored and
+    nothing of it is fed back."""
+
+
 @op
 def format_prompt(template: str, **fields: Any) -> str:
     return fill_template(template, fields)
@@ -93,6 +99,8 @@ def _doc(role: str, response_model: type[BaseModel] | None) -> str:
 
 def _result(c: Any, response_model: type[BaseModel] | None) -> Any:
     if not c.ok:
+        if c.unavailable:
+            raise LLMUnavailable(f"no reply from the language model: {c.error}")
         raise LLMCallFailed(f"the language model's reply could not be used: {c.error}")
     return c.parsed if response_model is not None else c.text
 

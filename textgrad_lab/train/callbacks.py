@@ -85,6 +85,9 @@ class PrintProgress(Callback):
 
     def on_step_end(self, trainer: Trainer, record: StepRecord) -> None:
         val = f" val {record.val_score:.4f}" if record.val_score is not None else ""
+        if record.failed:
+            print(f"step {record.step}: FAILED ({record.error}); {record.usage.calls} calls")
+            return
         kept = "kept" if record.accepted else "reverted"
         print(
             f"step {record.step}: train {record.train_score:.4f}{val} {kept}; "

@@ -303,11 +303,21 @@ def _stem(path: Path) -> str:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    """The file's text, read as UTF-8 (a byte-order mark, as Excel writes, is dropped);
+    a byte that is not UTF-8 is a :class:`DatasetError` naming its line and column."""
     if not path.exists():
         raise DatasetError(f"no data file at {path}: check the path")
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, encoding="utf-8", newline="")
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(
+            f"{path} line {line} column {exc.start - start + 1}: byte 0x{raw[exc.start]:02x} "
+            "is not UTF-8; save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
+    return io.StringIO(text, newline="")
 
 
 def _field(row: Mapping[str, Any], key: str, where: str, role: str, option: str) -> Any:

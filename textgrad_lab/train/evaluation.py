@@ -11,19 +11,27 @@ from pydantic import BaseModel, Field
 from textgrad_lab.llm.usage import UsageTotals, usage_scope
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.executor import Executor
+from textgrad_lab.train.failures import commonest_error
 from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter
 from textgrad_lab.train.sample import SampleResult, SampleWork
 
 
 class EvalResult(BaseModel):
-    """Scores of one evaluation, in example order, with a JSON-safe record per sample."""
+    """Scores of one evaluation, in example order, with a JSON-safe record per sample.
+
+    ``errors`` counts samples with any error; ``failed`` those that could not be scored
+    at all (no reply from the model, a metric that could not judge): ``mean`` is over
+    the others, and ``error`` names the commonest failure. ``scores`` holds None for a
+    failed sample."""
 
     split: str
     n: int
     mean: float
-    scores: list[float]
+    scores: list[float | None]
     errors: int = 0
+    failed: int = 0
+    error: str | None = None
     samples: list[dict[str, Any]] = Field(default_factory=list)
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0
@@ -31,6 +39,11 @@ class EvalResult(BaseModel):
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def scored_mean(results: Sequence[SampleResult]) -> float:
+    """The mean score of the samples that were scored (failed ones have no score)."""
+    return mean([r.score for r in results if not r.failed])
 
 
 def remote_usage(executor: Executor, results: Sequence[SampleResult]) -> UsageTotals:
@@ -61,13 +74,14 @@ async def evaluate_samples(
     with usage_scope(scope or f"eval/{split}"):
         results = await executor.run_samples(work, examples, on_result=on_result)
     usage = add_usage(meter.since(before), remote_usage(executor, results))
-    scores = [r.score for r in results]
     return EvalResult(
         split=split,
         n=len(results),
-        mean=mean(scores),
-        scores=scores,
+        mean=scored_mean(results),
+        scores=[None if r.failed else r.score for r in results],
         errors=sum(1 for r in results if r.error),
+        failed=sum(1 for r in results if r.failed),
+        error=commonest_error(results),
         samples=[r.record() for r in results],
         usage=usage,
         wall_s=time.perf_counter() - start,

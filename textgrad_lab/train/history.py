@@ -29,13 +29,15 @@ class StepRecord(BaseModel):
     ``usage`` counts every LLM call of the step: forward, backward, the optimizer's
     update and the validation run. ``diff`` shows each changed parameter (a unified
     diff for text and code, ``old -> new`` for numbers), before any revert.
+    ``failed`` is True when every sample failed or the update did (``error`` says
+    why): nothing changed and ``train_score`` is None.
     """
 
     step: int
     epoch: int
     batch: int
     example_ids: list[str]
-    train_score: float
+    train_score: float | None
     val_score: float | None = None
     best_val_score: float | None = None
     accepted: bool = True
@@ -46,6 +48,8 @@ class StepRecord(BaseModel):
     parameters: int | None = None
     optimizer_report: Any = None
     errors: int = 0
+    failed: bool = False
+    error: str | None = None
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0
 

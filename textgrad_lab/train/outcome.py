@@ -47,6 +47,8 @@ def _updates(report: Any) -> list[Mapping[str, Any]]:
 def step_outcome(record: Any) -> StepOutcome:
     """The outcome of one step, from its :class:`StepRecord` (or its JSON form)."""
     h = _as_dict(record)
+    if h.get("failed"):
+        return StepOutcome(kind="failed", text=f"failed: {_short(h.get('error') or 'unknown')}")
     if h.get("changed"):
         val = h.get("val_score")
         score = f"validation {val:.3f}" if val is not None else f"train {h['train_score']:.3f}"

@@ -44,7 +44,14 @@ class SampleError(RuntimeError):
 class SampleResult(BaseModel):
     """What one sample produced. ``grads`` maps parameter names to this sample's gradient
     (empty without backward); ``usage`` is filled by executors whose calls the driver's
-    usage tracker does not see (remote workers), else None."""
+    usage tracker does not see (remote workers), else None.
+
+    ``error`` is set whenever something went wrong: an op of the workflow raised (its
+    error is the output, scored and fed back, which is how code gets fixed), or the
+    sample could not be scored at all. ``failed`` marks the second case: the model
+    gave no reply (retries ran out) or the metric could not judge. A failed sample has
+    no output, no feedback and no gradient, and its score (0) is no score: means
+    leave it out."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -56,6 +63,7 @@ class SampleResult(BaseModel):
     answer: str | None = None
     error: str | None = None
     scores: dict[str, float] | None = None
+    failed: bool = False
     grads: dict[str, Any] = Field(default_factory=dict)
     usage: Any = None
     wall_s: float = 0.0
@@ -71,6 +79,7 @@ class SampleResult(BaseModel):
             "feedback": _clip(self.feedback, limit),
             "answer": self.answer,
             "error": _clip(self.error, limit) if self.error else None,
+            "failed": self.failed,
             "grads": {k: _clip(v, limit) for k, v in self.grads.items()},
             "wall_s": round(self.wall_s, 4),
         }
@@ -85,11 +94,8 @@ def _clip(value: Any, limit: int) -> Any:
     return text if len(text) <= limit else text[: limit - 15] + " ...[shortened]"
 
 
-def fatal_cause(exc: BaseException) -> BaseException | None:
-    """A budget or configuration error hidden in an op error's cause chain: such errors
-    must stop the run, never be recorded as one sample's failure."""
-    from textgrad_lab.llm.errors import AuthenticationFailed, BudgetExceeded, ConfigError
-
+def find_cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of one of ``kinds`` in ``exc``'s cause chain (groups included)."""
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
     while stack:
@@ -97,12 +103,33 @@ def fatal_cause(exc: BaseException) -> BaseException | None:
         if id(cur) in seen:
             continue
         seen.add(id(cur))
-        if isinstance(cur, BudgetExceeded | ConfigError | AuthenticationFailed):
+        if isinstance(cur, kinds):
             return cur
         if isinstance(cur, BaseExceptionGroup):
             stack.extend(cur.exceptions)
         stack.extend(e for e in (cur.__cause__, cur.__context__) if e is not None)
     return None
+
+
+def fatal_cause(exc: BaseException) -> BaseException | None:
+    """A budget or configuration error (or a server that cannot be reached) hidden in an
+    op error's cause chain: such errors must stop the run, never be recorded as one
+    sample's failure."""
+    from textgrad_lab.llm.errors import (
+        AuthenticationFailed,
+        BudgetExceeded,
+        ConfigError,
+        ServerUnreachable,
+    )
+
+    return find_cause(exc, (BudgetExceeded, ConfigError, AuthenticationFailed, ServerUnreachable))
+
+
+def unavailable_cause(exc: BaseException) -> BaseException | None:
+    """The model gave no reply at all (retries ran out): the sample is unscored."""
+    from textgrad_lab.text.llm_ops import LLMUnavailable
+
+    return find_cause(exc, (LLMUnavailable,))
 
 
 def _close_coroutine(task: asyncio.Future[Any]) -> None:
@@ -151,7 +178,8 @@ class SampleWork:
     backward_on: Literal["all", "failed"] = "all"
     perfect_score: float = 1.0
 
-    async def _forward(self, example: Example) -> tuple[Graph, Any]:
+    async def _forward(self, example: Example) -> tuple[Graph, Any, BaseException | None]:
+        unavailable: BaseException | None = None
         with trace(name=example.id) as graph:
             try:
                 if inspect.iscoroutinefunction(self.workflow):
@@ -164,14 +192,27 @@ class SampleWork:
                 fatal = fatal_cause(exc)
                 if fatal is not None:
                     raise fatal from exc
-                if exc.node is None:
+                unavailable = unavailable_cause(exc)
+                if exc.node is None and unavailable is None:
                     raise SampleError(example.id, "workflow", exc) from exc
                 out = exc.node
             except Exception as exc:
                 if fatal_cause(exc) is not None:
                     raise
-                raise SampleError(example.id, "workflow", exc) from exc
-        return graph, out
+                unavailable = unavailable_cause(exc)
+                if unavailable is None:
+                    raise SampleError(example.id, "workflow", exc) from exc
+                out = None
+        if out is None and unavailable is None:
+            raise SampleError(
+                example.id,
+                "workflow",
+                TypeError(
+                    "the workflow returned None: return its output (the result of an op or "
+                    "tl.llm_call), so that it can be scored"
+                ),
+            )
+        return graph, out, unavailable
 
     def _seed(self, result: MetricResult, example: Example, out: Node) -> Any:
         mode = self.backward_seed
@@ -188,7 +229,9 @@ class SampleWork:
 
     async def __call__(self, example: Example, index: int) -> SampleResult:
         start = time.perf_counter()
-        graph, out = await self._forward(example)
+        graph, out, unavailable = await self._forward(example)
+        if unavailable is not None:
+            return self._failed(example, index, str(unavailable), start)
         node = out if isinstance(out, Node) else None
         value = node.value if node is not None else out
         error = node.error.summary() if node is not None and node.error is not None else None
@@ -204,6 +247,8 @@ class SampleWork:
                 if fatal_cause(exc) is not None:
                     raise
                 raise SampleError(example.id, "metric", exc) from exc
+            if metric.error:
+                return self._failed(example, index, metric.error, start, answer=metric.answer)
         grads: dict[str, Any] = {}
         wants_backward = self.propagator is not None and (
             self.backward_on == "all" or metric.score < self.perfect_score
@@ -235,8 +280,22 @@ class SampleWork:
             score=float(metric.score),
             feedback=metric.feedback,
             answer=metric.answer,
-            error=error or metric.error,
+            error=error,
             scores=metric.scores,
             grads=grads,
+            wall_s=time.perf_counter() - start,
+        )
+
+    @staticmethod
+    def _failed(
+        example: Example, index: int, error: str, start: float, answer: str | None = None
+    ) -> SampleResult:
+        """An unscored sample: the error, and nothing that could pass for an output."""
+        return SampleResult(
+            index=index,
+            example_id=example.id,
+            answer=answer,
+            error=error,
+            failed=True,
             wall_s=time.perf_counter() - start,
         )

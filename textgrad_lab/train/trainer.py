@@ -58,14 +58,16 @@ from textgrad_lab.train.checkpoint import (
     write_json,
 )
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
-from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, mean, remote_usage
+from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage, scored_mean
 from textgrad_lab.train.executor import Executor, LocalExecutor
+from textgrad_lab.train.failures import check_scored, run_failure, step_failure
 from textgrad_lab.train.history import (
     RunStatus,
     StepRecord,
     TrainResult,
     add_usage,
 )
+from textgrad_lab.train.lock import hold as hold_run_dir
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.resume import apply, check_compatible, snapshot
@@ -195,7 +197,7 @@ class Trainer:
             on_result=self._on_result(split),
         )
         self.callbacks.on_eval_end(self, split, result)
-        return result
+        return check_scored(result)
 
     async def aevaluate(
         self,
@@ -300,18 +302,24 @@ class Trainer:
             results = await self.executor.run_samples(
                 self._work(backward=True), examples, on_result=self._on_result("train")
             )
-            merge_grads(params, self.propagator, results)
-            train_score = mean([r.score for r in results])
-            record_score = getattr(self.optimizer, "record_score", None)
-            if callable(record_score):
-                record_score(train_score)
-            report = await self.optimizer.astep()
+            failure = step_failure(results)
+            report, train_score = None, None
+            if failure is None:
+                merge_grads(params, self.propagator, results)
+                train_score = scored_mean(results)
+                record_score = getattr(self.optimizer, "record_score", None)
+                if callable(record_score):
+                    record_score(train_score)
+                report = await self.optimizer.astep()
+                failure = step_failure(results, report)
+        if failure is not None:  # a failed step changes nothing
+            self.program.restore(before)
         after = self.program.to_record()
         change = program_change(before, after, self.program.parameters())
         usage = add_usage(self.meter.since(usage0), remote_usage(self.executor, results))
 
         val_score: float | None = None
-        if self.val is not None:
+        if self.val is not None and failure is None:
             if change.any:
                 ev = await self._evaluate(self.val, "val")
                 usage = add_usage(usage, ev.usage)
@@ -324,15 +332,18 @@ class Trainer:
         if not accepted:
             self.program.restore(before)
             decision += f" (the {describe_record(before)})"
-        monitor = s.val_score if self.val is not None else train_score
-        track_best(s, self.config, monitor, accepted, k)
+        if failure is not None:
+            accepted, decision = False, f"failed: {failure}; nothing changed"
+        else:
+            monitor = s.val_score if self.val is not None else train_score
+            track_best(s, self.config, monitor, accepted, k)
 
         record = StepRecord(
             step=k,
             epoch=s.position.epoch,
             batch=s.position.batch,
             example_ids=[e.id for e in examples],
-            train_score=train_score,
+            train_score=None if failure is not None else train_score,
             val_score=val_score,
             best_val_score=s.best_score if self.val is not None else None,
             accepted=accepted,
@@ -343,6 +354,8 @@ class Trainer:
             parameters=len(self.program.parameters()),
             optimizer_report=scrub(jsonable(report)),
             errors=sum(1 for r in results if r.error),
+            failed=failure is not None,
+            error=failure,
             usage=usage,
             wall_s=time.perf_counter() - t0,
         )
@@ -387,7 +400,12 @@ class Trainer:
         directory holds none). A run stopped by ``BudgetExceeded`` returns with status
         ``"budget_exhausted"``; other errors are raised after the checkpoint is saved
         with status ``"failed"``; either way resuming repeats the unfinished step.
+        The run directory is locked meanwhile (:mod:`textgrad_lab.train.lock`).
         """
+        with hold_run_dir(self.run.path if self.run is not None else None):
+            return await self._afit(resume)
+
+    async def _afit(self, resume: bool) -> TrainResult:
         self._start(resume)
         self.callbacks.on_train_start(self)
         self.state.status = "running"
@@ -401,7 +419,8 @@ class Trainer:
                     continue
                 reason = stop_reason(self.state, self.config, len(self.train))
                 if reason is not None:
-                    self.state.status, self.state.message = reason
+                    failed = run_failure(self.state.history)
+                    self.state.status, self.state.message = ("failed", failed) if failed else reason
                     self._save()
                     break
                 record = await self._step()
