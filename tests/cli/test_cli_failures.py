@@ -83,7 +83,7 @@ def test_a_run_without_validation_whose_every_step_failed_exits_1(tmp_path: Path
     assert r.exit_code == 1, r.output
     line = one_error_line(r.stderr)
     assert "all 2 steps failed" in line and "ServerError" in line
-    assert r.stdout.count("failed (all 2 samples failed") == 2
+    assert r.stdout.count("no train score · failed: all 2 samples failed") == 2
     history = [json.loads(x) for x in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [h["failed"] for h in history] == [True, True]
     assert 'class="failed"' in (tmp_path / "run" / "report.html").read_text()

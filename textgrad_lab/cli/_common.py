@@ -49,12 +49,14 @@ def usage_error(problem: str, fix: str = "") -> CliError:
 
 
 def stdout() -> Console:
-    # Built per call: CliRunner swaps sys.stdout between invocations.
-    return Console(highlight=False, soft_wrap=True)
+    # Built per call: CliRunner swaps sys.stdout between invocations. Markup is off:
+    # messages carry user text (paths, model replies, install hints such as [local]),
+    # printed as written; styled parts are built with `plain_line`.
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def debug_enabled() -> bool:

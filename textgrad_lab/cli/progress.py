@@ -91,7 +91,9 @@ class RichProgress(Callback):
             self.best = record.best_val_score
         outcome = step_outcome(record)
         train = (
-            f"train {record.train_score:.3f}" if record.train_score is not None else "no train score"
+            f"train {record.train_score:.3f}"
+            if record.train_score is not None
+            else "no train score"
         )
         self.console.print(
             plain_line(
