@@ -10,7 +10,9 @@ from protocol import RunOutput, RunSpec
 
 
 def _mean(scores: list[float] | None) -> float | None:
-    return None if scores is None else round(sum(scores) / len(scores), 4) if scores else 0.0
+    if scores is None:
+        return None
+    return round(sum(scores) / len(scores), 4) if scores else 0.0
 
 
 def _totals(stats: RunStats, phases: tuple[str, ...]) -> dict[str, int]:
@@ -94,7 +96,9 @@ def _score(line: dict[str, Any], key: str) -> str:
 def _failures(line: dict[str, Any]) -> str:
     f = line["failures"]
     parts = []
-    if f["crash"]:
+    if f.get("timed_out"):
+        parts.append(f"stopped by the bench after {line['wall_s']['total']:.0f} s (--timeout)")
+    elif f["crash"]:
         parts.append(f"CRASH: {f['error']}")
     if f["unparsed_optimizer_replies"]:
         parts.append(f"{f['unparsed_optimizer_replies']} unparsed optimizer replies")

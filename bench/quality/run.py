@@ -15,7 +15,7 @@ samples through the harness's metric (the project's own), so calls, tokens and m
 calls are counted by the same rule for all. Peers run from their own virtual
 environments (bash bench/quality/envs.sh). One JSON line per framework and task goes to
 ``--out`` (default bench/quality/results/<time>.jsonl); a markdown table is printed.
-Exit status 1 when any run crashed (its line is still written).
+Exit status 1 when any run crashed or ran past ``--timeout`` (its line is still written).
 """
 
 from __future__ import annotations
@@ -120,11 +120,18 @@ def run_one(
     if rc != 0 and out.error is None:
         tail = log.read_bytes()[-1500:].decode(errors="replace")
         out.error = f"runner exit {rc}: {tail}"
-    scored = {
-        key: None if preds is None else [metric(p, examples[i.id]).score for p, i in zip(preds, spec_task.test, strict=True)]
-        for key, preds in (("before", out.before), ("after", out.after))
-    }  # fmt: skip
-    return result_line(fw, task, spec, out, stats, scored, wall, TASKS[task].split)
+
+    def test_scores(preds: list[str] | None) -> list[float] | None:
+        if preds is None:
+            return None
+        items = zip(preds, spec_task.test, strict=True)
+        return [float(metric(p, examples[i.id]).score) for p, i in items]
+
+    scored = {"before": test_scores(out.before), "after": test_scores(out.after)}
+    line = result_line(fw, task, spec, out, stats, scored, wall, TASKS[task].split)
+    line["failures"]["timed_out"] = rc == "timeout"
+    line["failures"]["crash"] = out.error is not None and rc != "timeout"
+    return line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(lines))
     print(f"\n{len(lines)} runs; JSON lines in {out_file}")
-    return 1 if any(line["failures"]["crash"] for line in lines) else 0
+    failed = any(x["failures"]["crash"] or x["failures"]["timed_out"] for x in lines)
+    return 1 if failed else 0
 
 
 class Upstream:

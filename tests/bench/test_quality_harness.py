@@ -67,3 +67,17 @@ def test_unknown_framework_is_a_one_line_error(tmp_path: Path) -> None:
     done, lines = _run(tmp_path, "--frameworks", "nope/sgd")
     assert done.returncode != 0 and lines == []
     assert "unknown frameworks ['nope/sgd']; choose from textgrad-lab/tgd" in done.stderr
+
+
+def test_a_run_past_its_timeout_is_reported_as_stopped_not_as_a_score(tmp_path: Path) -> None:
+    pytest.importorskip("openai")
+    done, lines = _run(
+        tmp_path,
+        "--frameworks", "textgrad-lab/tgd", "--tasks", "object_counting",
+        "--budget", "4", "--val-size", "1", "--test-size", "1", "--timeout", "0.5",
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines
+    assert line["failures"]["timed_out"] is True and line["failures"]["crash"] is False
+    assert line["test_after"] is None
+    assert "stopped by the bench after" in done.stdout
