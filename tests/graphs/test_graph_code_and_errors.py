@@ -10,7 +10,9 @@ import pytest
 import textgrad_lab as tl
 
 
-@tl.op(trainable=True, role="how the solver scores a move")
+# In this process even once rewritten (the default would sandbox rewritten code): these
+# tests are about recompiling code that sees the module's globals.
+@tl.op(trainable=True, role="how the solver scores a move", sandbox=False)
 def score(move: int) -> int:
     """Score a move."""
     return move * 2

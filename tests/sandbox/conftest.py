@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from textgrad_lab.sandbox import SandboxConfig
-from textgrad_lab.sandbox.process import bwrap_problem
+from textgrad_lab.sandbox.isolation import bwrap_problem
 
 
 def bwrap_usable() -> bool:
@@ -25,7 +25,7 @@ needs_bwrap = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(params=["bwrap", "process"])
+@pytest.fixture(params=["bwrap", "weak"])
 def isolation(request: pytest.FixtureRequest) -> str:
     """Each test using this runs once per isolation level."""
     if request.param == "bwrap" and not bwrap_usable():
@@ -37,7 +37,7 @@ def isolation(request: pytest.FixtureRequest) -> str:
 def make_config(isolation: str) -> Callable[..., SandboxConfig]:
     def make(**overrides: Any) -> SandboxConfig:
         fields: dict[str, Any] = {"timeout_s": 5.0, "memory_mb": 512, **overrides}
-        return SandboxConfig(use_bwrap=isolation == "bwrap", **fields)
+        return SandboxConfig(isolation=isolation, **fields)
 
     return make
 

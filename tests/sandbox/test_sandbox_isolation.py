@@ -61,7 +61,7 @@ def test_bwrap_child_sees_only_its_own_processes(monkeypatch) -> None:
         "            pass\n"
         "    return [len(pids), leaked]\n"
     )
-    r = run_code(src, "f", (SECRET,), config=SandboxConfig(use_bwrap=True))
+    r = run_code(src, "f", (SECRET,), config=SandboxConfig(isolation="bwrap"))
     count, leaked = r.value
     assert count <= 3 and leaked == []  # bwrap's init, the worker, maybe a transient
 
@@ -82,10 +82,10 @@ def test_bwrap_child_cannot_open_network_connections() -> None:
             "    except OSError as exc:\n"
             "        return type(exc).__name__\n"
         )
-        cut = run_code(src, "f", (port,), config=SandboxConfig(use_bwrap=True))
+        cut = run_code(src, "f", (port,), config=SandboxConfig(isolation="bwrap"))
         assert cut.ok and cut.value != "connected"
         allowed = run_code(
-            src, "f", (port,), config=SandboxConfig(use_bwrap=True, allow_network=True)
+            src, "f", (port,), config=SandboxConfig(isolation="bwrap", allow_network=True)
         )
         assert allowed.value == "connected"
 
@@ -107,7 +107,7 @@ def test_bwrap_child_writes_only_to_its_private_tmp() -> None:
         "            out[d] = type(exc).__name__\n"
         "    return out\n"
     )
-    r = run_code(src, "f", (name, targets), config=SandboxConfig(use_bwrap=True))
+    r = run_code(src, "f", (name, targets), config=SandboxConfig(isolation="bwrap"))
     assert r.ok, r.feedback()
     assert r.value["/tmp"] == "written"
     for d in ["/tmp", *targets]:
@@ -125,15 +125,15 @@ def test_bwrap_hides_home_and_given_directories() -> None:
         (hidden / "credentials").write_text(SECRET)
         src = "def f(path):\n    try:\n        return open(path).read()\n    except OSError as exc:\n        return type(exc).__name__\n"
         path = str(hidden / "credentials")
-        r = run_code(src, "f", (path,), config=SandboxConfig(use_bwrap=True))
+        r = run_code(src, "f", (path,), config=SandboxConfig(isolation="bwrap"))
         assert r.ok and r.value in ("FileNotFoundError", "PermissionError")
-        shown = run_code(src, "f", (path,), config=SandboxConfig(use_bwrap=True, hide_paths=()))
+        shown = run_code(src, "f", (path,), config=SandboxConfig(isolation="bwrap", hide_paths=()))
         assert shown.value in (SECRET, "PermissionError")  # root-only files stay unreadable
         # Python itself stays reachable even when it lives in a hidden directory.
         r = run_code(
             "def f():\n    import json, numpy\n    return 1\n",
             "f",
-            config=SandboxConfig(use_bwrap=True),
+            config=SandboxConfig(isolation="bwrap"),
         )
         assert r.value == 1, r.feedback()
     finally:
@@ -150,7 +150,7 @@ def test_without_bwrap_auto_falls_back_and_warns(monkeypatch, tmp_path) -> None:
 def test_bwrap_demanded_but_missing_is_an_error(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BwrapUnavailable, match="apt-get install -y bubblewrap"):
-        run_code("def f():\n    return 7\n", "f", config=SandboxConfig(use_bwrap=True))
+        run_code("def f():\n    return 7\n", "f", config=SandboxConfig(isolation="bwrap"))
 
 
 def test_auto_uses_bwrap_where_it_works() -> None:

@@ -106,7 +106,7 @@ def test_unpicklable_arguments_are_refused_with_a_clear_error() -> None:
 
 
 def test_keyword_overrides_win_over_config() -> None:
-    base = SandboxConfig(timeout_s=30, memory_mb=2048, use_bwrap=False)
+    base = SandboxConfig(timeout_s=30, memory_mb=2048, isolation="weak")
     src = "def f():\n    import resource\n    return resource.getrlimit(resource.RLIMIT_AS)[0]\n"
     r = run_code(src, "f", config=base, memory_mb=300)
     assert r.value == 300 << 20

@@ -18,12 +18,14 @@ from textgrad_lab.cli._common import (
     usage_error,
 )
 from textgrad_lab.cli.options import (
+    AllowWeakSandboxOption,
     ApiBaseOption,
     ApiKeyEnvOption,
     ExecutorOption,
     RayAddressOption,
     RetriesOption,
     TimeoutOption,
+    allow_weak_sandbox,
     parse_split,
     resolve,
     without_stale_server,
@@ -71,6 +73,7 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="Write the per-sample results (JSON).")] = None,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
+    allow_weak: AllowWeakSandboxOption = False,
 ) -> None:
     """Score the workflow with trained parameters (from --params RUN_DIR) on a split.
 
@@ -84,6 +87,7 @@ def evaluate(
     """
     if split not in SPLITS:
         raise usage_error(f"unknown split {split!r}", f"use one of {', '.join(SPLITS)}")
+    allow_weak_sandbox(allow_weak)
     wf = open_workflow(workflow)
     if params is not None:
         load_run_parameters(wf, params)

@@ -19,6 +19,7 @@ from textgrad_lab.cli._common import (
     usage_error,
 )
 from textgrad_lab.cli.options import (
+    AllowWeakSandboxOption,
     ApiBaseOption,
     ApiKeyEnvOption,
     ExecutorOption,
@@ -26,6 +27,7 @@ from textgrad_lab.cli.options import (
     RetriesOption,
     RunOptions,
     TimeoutOption,
+    allow_weak_sandbox,
     parse_split,
     resolve,
     without_stale_server,
@@ -106,6 +108,7 @@ def optimize(
     ] = None,
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
+    allow_weak: AllowWeakSandboxOption = False,
 ) -> None:
     """Optimize the workflow's parameters: forward, feedback, backward, optimizer step,
     validation-gated, with a checkpoint after every step.
@@ -120,6 +123,7 @@ def optimize(
 
       textgrad-lab optimize my_flow.py --resume runs/try1
     """
+    allow_weak_sandbox(allow_weak)
     wf = open_workflow(workflow)
     saved = _saved_options(resume) if resume is not None else {}
     if resume is not None:

@@ -7,6 +7,7 @@ validates them the same way.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -42,6 +43,23 @@ ExecutorOption = Annotated[
 RayAddressOption = Annotated[
     str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
 ]
+AllowWeakSandboxOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-weak-sandbox",
+        help="Where bubblewrap cannot run, run untrusted code in the weak sandbox instead "
+        "of refusing (see docs/threat-model.md).",
+    ),
+]
+
+
+def allow_weak_sandbox(allowed: bool) -> None:
+    """``--allow-weak-sandbox``: this run (and the processes it starts) accepts the weak
+    sandbox where bubblewrap cannot run."""
+    if allowed:
+        from textgrad_lab.sandbox.isolation import ALLOW_WEAK_ENV
+
+        os.environ[ALLOW_WEAK_ENV] = "1"
 
 
 class RunOptions(BaseModel):

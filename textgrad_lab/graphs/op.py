@@ -37,6 +37,7 @@ class OpSpec:
         "fn",
         "name",
         "sandbox",
+        "sandbox_always",
         "varargs",
         "vjp",
     )
@@ -51,9 +52,13 @@ class OpSpec:
         code_param: Parameter | None = None,
         source: str | None = None,
         sandbox: SandboxConfig | None = None,
+        sandbox_always: bool = True,
     ) -> None:
         self.fn = fn
         self.sandbox = sandbox
+        # False: the sandbox takes over only once the code parameter no longer holds
+        # the function's own source (trainable code, after a model has rewritten it).
+        self.sandbox_always = sandbox_always
         self.name = name or getattr(fn, "__name__", "op")
         self.doc = inspect.cleandoc(
             doc if doc is not None else (getattr(fn, "__doc__", None) or "")
@@ -116,16 +121,20 @@ class OpSpec:
         signature = f"{self.name}({', '.join(self.arg_names)})"
         return f"{signature}: {self.doc}" if self.doc else signature
 
+    def rewritten(self) -> bool:
+        """Whether the code parameter holds other source than the function's own."""
+        return self.code_param is not None and str(self.code_param.value) != self._source
+
     def callable(self) -> Callable[..., Any]:
         """The function to run: for trainable code, the parameter's current source."""
-        if self.sandbox is not None:
+        if self.sandbox is not None and (self.sandbox_always or self.rewritten()):
             # The code never runs in this process, not even to define the function.
             from textgrad_lab.sandbox import sandboxed_callable
 
             entry = getattr(self.fn, "__name__", self.name)
             is_async = inspect.iscoroutinefunction(self.fn)
             return sandboxed_callable(self.source, entry, self.sandbox, is_async=is_async)
-        if self.code_param is None:
+        if self.code_param is None or (self.sandbox is not None and not self.rewritten()):
             assert self.fn is not None, f"op {self.name!r} was loaded from a file and cannot run"
             return self.fn
         source = str(self.code_param.value)
@@ -288,7 +297,7 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
-    sandbox: bool | SandboxConfig = False,
+    sandbox: bool | SandboxConfig | None = None,
 ) -> Callable[[Callable[..., Any]], Op]: ...
 
 
@@ -300,7 +309,7 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
-    sandbox: bool | SandboxConfig = False,
+    sandbox: bool | SandboxConfig | None = None,
 ) -> Op | Callable[[Callable[..., Any]], Op]:
     """Make a function traceable: inside ``tl.trace()`` each call becomes a node.
 
@@ -308,18 +317,23 @@ def op(
     runs whatever source that parameter holds, so an optimizer can rewrite it.
     ``vjp`` gives the op a numeric derivative rule.
     ``sandbox=True`` (or a ``SandboxConfig``) runs the op's source in a separate,
-    limited process instead (see ``sandbox/run.py``): arguments must pickle, the
-    result comes back as JSON, and the code sees only its own source, no module globals.
+    limited process instead (see ``textgrad_lab.sandbox``): arguments must pickle, the
+    result comes back as plain data, and the code sees only its own source, no module
+    globals. A trainable op does so by default as soon as its code parameter holds
+    other source than the function's own (a model wrote it); until then, and always
+    with ``sandbox=False``, it runs in this process.
     """
 
     def wrap(f: Callable[..., Any]) -> Op:
         op_name = name or f.__name__
         code_param = None
         config = None
-        if sandbox is not False:
+        wanted = trainable if sandbox is None else sandbox
+        if wanted is not False:
             from textgrad_lab.sandbox import SandboxConfig
 
-            config = SandboxConfig() if sandbox is True else sandbox
+            config = SandboxConfig() if wanted is True else wanted
+        source = ""
         if trainable or config is not None:
             source = function_source(f)
             if not source:
@@ -334,7 +348,16 @@ def op(
                 kind="code",
                 role=role or f"Python source of the function {op_name}",
             )
-        return Op(OpSpec(f, name=op_name, vjp=vjp, code_param=code_param, sandbox=config))
+        spec = OpSpec(
+            f,
+            name=op_name,
+            vjp=vjp,
+            code_param=code_param,
+            source=source if trainable or config is not None else None,
+            sandbox=config,
+            sandbox_always=sandbox is not None,
+        )
+        return Op(spec)
 
     if fn is not None:
         return wrap(fn)

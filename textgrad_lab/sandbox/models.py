@@ -8,14 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from textgrad_lab.graphs.node import ErrorInfo
-from textgrad_lab.sandbox.process import Isolation, Limits
+from textgrad_lab.sandbox.errors import SandboxError
+from textgrad_lab.sandbox.isolation import Isolation, IsolationChoice
+from textgrad_lab.sandbox.process import Limits
 
 # Names of environment variables that look like credentials; they may not be passed.
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
 class SandboxIsolationWarning(UserWarning):
-    """Sandboxed code runs in a plain subprocess: limits hold, file and network access do not."""
+    """Sandboxed code runs in the weak sandbox: it can reach the network and read
+    world-readable files (docs/threat-model.md)."""
 
 
 class SandboxConfig(BaseModel):
@@ -26,12 +29,18 @@ class SandboxConfig(BaseModel):
     timeout_s: float = Field(10.0, gt=0, le=3600, description="wall-clock limit")
     memory_mb: int = Field(1024, ge=64, description="address-space limit (RLIMIT_AS)")
     cpu_time_s: float | None = Field(None, gt=0, description="CPU limit; default: the timeout")
-    max_procs: int = Field(64, ge=1, description="processes and threads (RLIMIT_NPROC)")
+    max_procs: int = Field(
+        64, ge=4, description="processes and threads of the run's own user id (RLIMIT_NPROC)"
+    )
     max_file_mb: int = Field(64, ge=1, description="largest file the code may write")
     max_output_chars: int = Field(20_000, ge=200, description="stdout/stderr kept, each")
     max_value_chars: int = Field(100_000, ge=100, description="largest result kept")
     allow_network: bool = False
-    use_bwrap: bool | Literal["auto"] = "auto"
+    isolation: IsolationChoice = Field(
+        "auto",
+        description="'bwrap' (demand bubblewrap), 'weak' (the weak sandbox, explicitly), or "
+        "'auto': bubblewrap, else refuse unless TEXTGRAD_LAB_ALLOW_WEAK_SANDBOX=1",
+    )
     hide_paths: tuple[str, ...] | None = Field(
         None, description="directories hidden under bwrap; default: home and working directory"
     )
@@ -102,7 +111,7 @@ class SandboxResult(BaseModel):
     timed_out: bool = False
     memory_exceeded: bool = False
     duration_s: float = 0.0
-    isolation: Isolation = "process"
+    isolation: Isolation = "bwrap"
     returncode: int | None = None
     unenforced_limits: list[str] = Field(
         default_factory=list, description="resource limits this platform refused to set"
@@ -147,7 +156,7 @@ class TestRunResult(BaseModel):
     run: SandboxResult
 
 
-class SandboxCodeError(RuntimeError):
+class SandboxCodeError(SandboxError):
     """A sandboxed op's code failed; ``error_info`` is what its error node shows."""
 
     def __init__(self, name: str, result: SandboxResult) -> None:

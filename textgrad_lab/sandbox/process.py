@@ -1,22 +1,17 @@
-"""The sandbox's child process: how it is isolated, started, limited, read and killed.
+"""The sandbox's child process: how it is started, limited, read and killed.
 
-Two isolation levels, one code path:
-- ``bwrap``: bubblewrap gives the child a read-only view of the file system with the
-  caller's home and working directories hidden, a private ``/tmp``, its own PID,
-  IPC and network namespaces (no network), and dies with its parent. When we run as
-  root the child also drops to a throw-away user id, so that ``RLIMIT_NPROC`` counts
-  only its own processes and root-only files stay unreadable.
-- ``process``: a plain subprocess in a fresh temporary directory. It can read what
-  the caller can read and reach the network; only the resource limits hold.
-
-Both get a scrubbed environment and the same limits (address space, CPU time, file
-size, processes), which the child sets on itself before running any untrusted line.
+One code path for both isolation levels (``isolation.py`` chooses and mounts). The
+child gets a scrubbed environment and the same limits (address space, CPU time, file
+size, processes), which it sets on itself before running any untrusted line. When we
+run as root (always, for the weak level) it also drops to a throw-away user id: then
+``RLIMIT_NPROC`` counts only its own processes, the caller's processes and root-only
+files are out of its reach, and every process it leaves behind is found by that id
+and killed, however it detached itself (``setsid``, double fork).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
@@ -26,29 +21,22 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Isolation = Literal["bwrap", "process"]
+from textgrad_lab.sandbox.errors import SandboxStartError
+from textgrad_lab.sandbox.isolation import (
+    BWRAP_BASE,
+    Isolation,
+    IsolationChoice,
+    choose_isolation,
+    mount_args,
+)
+from textgrad_lab.sandbox.worker import STARTED
 
-# bwrap arguments shared by the probe and every run (the probe checks exactly these).
-BWRAP_BASE = (
-    "--ro-bind", "/", "/",
-    "--dev", "/dev",
-    "--proc", "/proc",
-    "--perms", "1777", "--tmpfs", "/tmp",
-    "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-    "--die-with-parent", "--new-session",
-)  # fmt: skip
-# Directories the sandbox never hides, even when they are the caller's home or cwd.
-SYSTEM_DIRS = frozenset({
-    "/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc",
-    "/sys", "/tmp", "/var", "/run", "/opt", "/srv", "/boot",
-})  # fmt: skip
 # Root drops to a random uid from this range, far above any account a system hands out.
 UID_BASE, UID_SPAN = 0x50000000, 1 << 24
 KILL_GRACE_S = 0.5  # after the child's own alarm, how long before it is killed from outside
@@ -91,100 +79,6 @@ class RawRun:
     timed_out: bool
     duration_s: float
     isolation: Isolation
-
-
-class BwrapUnavailable(RuntimeError):
-    pass
-
-
-@functools.cache
-def bwrap_problem(path: str) -> str | None:
-    """Why bubblewrap at ``path`` cannot sandbox here, or None when it can.
-
-    A fact of the machine, so it is probed once per process.
-    """
-    cmd = [path, *BWRAP_BASE, "--unshare-net", "--", "true"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{path} could not be run: {exc}"
-    if done.returncode != 0:
-        return f"{path} failed: {done.stderr.strip() or f'exit code {done.returncode}'}"
-    return None
-
-
-def choose_isolation(use_bwrap: bool | Literal["auto"]) -> tuple[str | None, str | None]:
-    """(path of bwrap to use or None, why not when it is wanted but unusable)."""
-    if use_bwrap is False:
-        return None, None
-    path = shutil.which("bwrap")
-    problem = bwrap_problem(path) if path else "bwrap is not installed"
-    if problem is None:
-        return path, None
-    if use_bwrap is True:
-        raise BwrapUnavailable(
-            f"use_bwrap=True but {problem}. Install bubblewrap (apt-get install -y bubblewrap) "
-            "on a Linux host that allows namespaces, or pass use_bwrap='auto' to fall back "
-            "to a plain subprocess."
-        )
-    return None, problem
-
-
-def _is_under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
-def _mount_args(hide_paths: list[str] | None) -> list[str]:
-    """Hide the caller's home and working directory, but keep Python itself reachable."""
-    if hide_paths is None:
-        wanted = [str(Path.home())]
-        with contextlib.suppress(OSError):  # the working directory may have been deleted
-            wanted.append(os.getcwd())
-    else:
-        wanted = hide_paths
-    hidden = sorted(
-        {
-            real
-            for p in wanted
-            if (real := os.path.realpath(p)) not in SYSTEM_DIRS
-            and not _is_under(real, "/tmp")
-            and os.path.isdir(real)
-        },
-        key=len,
-    )
-    python_dirs = {
-        os.path.realpath(p)
-        for p in (
-            sys.prefix,
-            sys.base_prefix,
-            sys.exec_prefix,
-            os.path.dirname(os.path.realpath(sys.executable)),
-            sysconfig.get_path("purelib"),
-            sysconfig.get_path("platlib"),
-        )
-        if p and os.path.isdir(p)
-    }
-    keep = sorted(
-        d
-        for d in python_dirs
-        if any(_is_under(d, h) for h in hidden)
-        and not any(o != d and _is_under(d, o) for o in python_dirs)
-    )
-    args: list[str] = []
-    for h in hidden:
-        if not any(h != o and _is_under(h, o) for o in hidden):
-            args += ["--tmpfs", h]
-    made: set[str] = set()
-    for d in keep:
-        # bwrap would create the directories leading to a mount point as 0700, which the
-        # child's own user id could not pass through.
-        for parent in reversed(Path(d).parents):
-            a = str(parent)
-            if a not in made and any(_is_under(a, h) and a != h for h in hidden):
-                args += ["--perms", "0755", "--dir", a]
-                made.add(a)
-        args += ["--ro-bind", d, d]
-    return args
 
 
 def child_env(extra: dict[str, str], home: str) -> dict[str, str]:
@@ -301,18 +195,47 @@ def _communicate(
     return out, err, reply, False
 
 
+def _sandbox_uid() -> int | None:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return UID_BASE + secrets.randbelow(UID_SPAN)
+    return None
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of ``uid``: sent by a process of that uid, ``kill(-1)``
+    reaches all of them at once, so none can fork its way out of the sweep."""
+    pid = os.fork()
+    if pid == 0:  # only system calls here: this child of a threaded process must not lock
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
 def run_child(
-    request: dict[str, Any], limits: Limits, use_bwrap: bool | Literal["auto"]
+    request: dict[str, Any], limits: Limits, wanted: IsolationChoice
 ) -> tuple[RawRun, str | None]:
-    """Run the worker on ``request``; returns the raw run and, when bubblewrap was
-    wanted but could not be used, the reason (the caller warns about it)."""
-    bwrap, problem = choose_isolation(use_bwrap)
-    uid = UID_BASE + secrets.randbelow(UID_SPAN) if bwrap and os.geteuid() == 0 else None
+    """Run the worker on ``request``; returns the raw run and, when the weak sandbox
+    stands in for an unusable bubblewrap, the reason (the caller warns about it).
+
+    Raises :class:`SandboxUnavailable` when the isolation asked for cannot be had and
+    :class:`SandboxStartError` when the interpreter could not be started in it."""
+    isolation, bwrap, problem = choose_isolation(wanted)
+    uid = _sandbox_uid()
     cpu = limits.cpu_time_s if limits.cpu_time_s is not None else limits.timeout_s + KILL_GRACE_S
+    worker = _worker_source()
     request = {
         **request,
         "timeout_s": limits.timeout_s,
         "uid": uid,
+        # The weak sandbox runs the interpreter where it is installed, maybe in a
+        # private home: its import path travels as descriptors (worker.confine).
+        "remap": isolation == "weak",
+        "worker_source": worker,
         "limits": {
             "RLIMIT_AS": limits.memory_mb << 20,
             "RLIMIT_CPU": math.ceil(cpu),
@@ -326,10 +249,12 @@ def run_child(
     reply_r, reply_w = os.pipe()
     request["reply_fd"] = reply_w
     workdir = None if bwrap else tempfile.mkdtemp(prefix="textgrad-sandbox-")
+    if workdir and uid is not None:
+        os.chown(workdir, uid, uid)  # the scratch folder is the only place it may write
     home = "/tmp" if bwrap else str(workdir)
-    python = [sys.executable, "-P", "-c", _worker_source()]
+    python = [sys.executable, "-P", "-c", worker]
     if bwrap:
-        cmd = [bwrap, *BWRAP_BASE, *_mount_args(limits.hide_paths)]
+        cmd = [bwrap, *BWRAP_BASE, *mount_args(limits.hide_paths)]
         if not limits.allow_network:
             cmd.append("--unshare-net")
         if uid is not None:
@@ -349,13 +274,17 @@ def run_child(
             pass_fds=(reply_w,),
             cwd=home,
             env=child_env(limits.env, home),
-            start_new_session=True,  # one process group to kill, leftovers included
+            start_new_session=True,  # one process group to kill
         )
-    except BaseException:
+    except BaseException as exc:
         os.close(reply_r)
         os.close(reply_w)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise SandboxStartError(
+                f"the sandbox ({isolation}) could not start {cmd[0]}: {exc}"
+            ) from exc
         raise
     os.close(reply_w)
     try:
@@ -366,6 +295,8 @@ def run_child(
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
+        if uid is not None:
+            kill_user(uid)
         proc.wait()
         duration = time.monotonic() - start
         for stream in (proc.stdin, proc.stdout, proc.stderr):
@@ -374,7 +305,15 @@ def run_child(
         os.close(reply_r)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    parsed, reply_problem = _parse_reply(bytes(reply))
+    if not reply.startswith(STARTED):
+        how = "in time" if timed_out else f"exit code {proc.returncode}"
+        raise SandboxStartError(
+            f"the sandbox ({isolation}) could not start Python ({how}): "
+            f"{err.text().strip()[-600:] or 'no error output'}"
+        )
+    parsed, reply_problem = _parse_reply(bytes(reply[len(STARTED) :]))
+    if parsed is not None and "start_failure" in parsed:
+        raise SandboxStartError(f"the sandbox ({isolation}): {parsed['start_failure']}")
     code = proc.returncode
     sig = -code if code < 0 else (code - 128 if bwrap and code > 128 else None)
     raw = RawRun(
@@ -386,7 +325,7 @@ def run_child(
         signal=sig,
         timed_out=timed_out,
         duration_s=duration,
-        isolation="bwrap" if bwrap else "process",
+        isolation=isolation,
     )
     return raw, problem
 

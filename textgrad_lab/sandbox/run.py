@@ -7,9 +7,9 @@ text. Code never runs in the caller's process; arguments go to the child pickled
 (the caller is trusted), results come back as JSON only (the child is not).
 
 Isolation: bubblewrap where it works (read-only file system, caller's home and
-working directory hidden, private /tmp, no network, own PID namespace), else a
-plain subprocess with the same resource limits and a warning. See
-``textgrad_lab.sandbox.process`` for the details.
+working directory hidden, private /tmp, no network, own PID namespace); elsewhere
+the run is refused unless the weak sandbox is accepted explicitly. See
+docs/threat-model.md and ``textgrad_lab.sandbox.isolation``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from textgrad_lab.sandbox.errors import (
+    BwrapUnavailable,
+    SandboxError,
+    SandboxStartError,
+    SandboxUnavailable,
+)
 from textgrad_lab.sandbox.models import (
     CodeError,
     CodeFrame,
@@ -32,7 +38,7 @@ from textgrad_lab.sandbox.models import (
     TestRunResult,
     tail,
 )
-from textgrad_lab.sandbox.process import BwrapUnavailable, RawRun, run_child
+from textgrad_lab.sandbox.process import RawRun, run_child
 from textgrad_lab.sandbox.worker import CODE_FILE, TESTS_FILE
 
 __all__ = [
@@ -41,8 +47,11 @@ __all__ = [
     "CodeFrame",
     "SandboxCodeError",
     "SandboxConfig",
+    "SandboxError",
     "SandboxIsolationWarning",
     "SandboxResult",
+    "SandboxStartError",
+    "SandboxUnavailable",
     "TestRunResult",
     "arun_code",
     "arun_tests",
@@ -70,14 +79,14 @@ def _config(
 
 def _run(request: dict[str, Any], config: SandboxConfig) -> SandboxResult:
     raw, problem = run_child(
-        {**request, "max_value_chars": config.max_value_chars}, config.limits(), config.use_bwrap
+        {**request, "max_value_chars": config.max_value_chars}, config.limits(), config.isolation
     )
     if problem is not None:
         warnings.warn(
-            f"bubblewrap is not usable here ({problem}); sandboxed code runs in a plain "
-            "subprocess with time, memory and process limits only: it can read the files "
-            "the caller can read and reach the network. Install bubblewrap "
-            "(apt-get install -y bubblewrap) for full isolation.",
+            f"bubblewrap is not usable here ({problem}); sandboxed code runs in the weak "
+            "sandbox, as accepted: a throw-away user id, limits and a scrubbed environment, "
+            "but it can reach the network and read world-readable files. Install "
+            "bubblewrap (apt-get install -y bubblewrap) for full isolation.",
             SandboxIsolationWarning,
             stacklevel=2,
         )
