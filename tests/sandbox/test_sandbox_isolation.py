@@ -15,9 +15,12 @@ from conftest import needs_bwrap
 from textgrad_lab.sandbox import (
     BwrapUnavailable,
     SandboxConfig,
+    SandboxError,
     SandboxIsolationWarning,
+    SandboxUnavailable,
     run_code,
 )
+from textgrad_lab.sandbox.isolation import ALLOW_WEAK_ENV
 
 SECRET = "sk-test-secret"
 
@@ -140,21 +143,40 @@ def test_bwrap_hides_home_and_given_directories() -> None:
         shutil.rmtree(hidden, ignore_errors=True)
 
 
-def test_without_bwrap_auto_falls_back_and_warns(monkeypatch, tmp_path) -> None:
+def test_without_bwrap_auto_refuses_with_the_fix(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
-    with pytest.warns(SandboxIsolationWarning, match="bwrap is not installed"):
-        r = run_code("def f():\n    return 7\n", "f", config=SandboxConfig(use_bwrap="auto"))
-    assert r.value == 7 and r.isolation == "process"
+    monkeypatch.delenv(ALLOW_WEAK_ENV, raising=False)
+    with pytest.raises(SandboxUnavailable, match="apt-get install -y bubblewrap") as caught:
+        run_code("def f():\n    return 7\n", "f", config=SandboxConfig())
+    assert "--allow-weak-sandbox" in str(caught.value)
+    assert isinstance(caught.value, SandboxError)
+
+
+def test_without_bwrap_the_accepted_weak_sandbox_runs_and_warns(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv(ALLOW_WEAK_ENV, "1")
+    with pytest.warns(SandboxIsolationWarning, match="bwrap\\) is not installed"):
+        r = run_code("def f():\n    return 7\n", "f", config=SandboxConfig())
+    assert r.value == 7 and r.isolation == "weak"
 
 
 def test_bwrap_demanded_but_missing_is_an_error(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv(ALLOW_WEAK_ENV, "1")  # accepting the weak sandbox does not override
     with pytest.raises(BwrapUnavailable, match="apt-get install -y bubblewrap"):
         run_code("def f():\n    return 7\n", "f", config=SandboxConfig(isolation="bwrap"))
+
+
+def test_weak_sandbox_needs_a_user_id_of_its_own(monkeypatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxUnavailable, match="needs root"):
+        run_code("def f():\n    return 7\n", "f", config=SandboxConfig(isolation="weak"))
 
 
 def test_auto_uses_bwrap_where_it_works() -> None:
     from conftest import bwrap_usable
 
+    if not bwrap_usable():
+        pytest.skip("bubblewrap missing or unable to create namespaces here")
     r = run_code("def f():\n    return 1\n", "f", config=SandboxConfig())
-    assert r.isolation == ("bwrap" if bwrap_usable() else "process")
+    assert r.isolation == "bwrap"

@@ -118,6 +118,31 @@ def limit(req: dict[str, Any]) -> list[str]:
     return refused
 
 
+def _remap_import_path() -> None:
+    """sys.path, and the packages already imported, through directory descriptors."""
+    moved: dict[str, str] = {}
+    for entry in sys.path:
+        real = os.path.realpath(entry or ".")
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        moved[real] = f"/proc/self/fd/{fd}"
+    roots = sorted(moved, key=len, reverse=True)
+
+    def through(path: str) -> str:
+        real = os.path.realpath(path)
+        root = next((r for r in roots if real == r or real.startswith(r + os.sep)), None)
+        return path if root is None else moved[root] + real[len(root) :]
+
+    sys.path[:] = list(moved.values())
+    for module in list(sys.modules.values()):
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [through(p) for p in search]
+    sys.path_importer_cache.clear()
+
+
 def confine(uid: int | None, remap: bool) -> None:
     """Switch to the run's own user id, which clears every capability.
 
@@ -128,15 +153,7 @@ def confine(uid: int | None, remap: bool) -> None:
     if uid is None:
         return
     if remap:
-        paths = []
-        for entry in sys.path:
-            try:
-                fd = os.open(entry or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                continue
-            paths.append(f"/proc/self/fd/{fd}")
-        sys.path[:] = paths
-        sys.path_importer_cache.clear()
+        _remap_import_path()
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
