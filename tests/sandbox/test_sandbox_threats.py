@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Looks for ``secret`` wherever code on this machine might find it: its environment,
 # every /proc/<pid>/environ and cmdline it can open (its ancestors first), the memory of
 # its ancestors, and a file under the caller's home.
-STEAL = '''
+STEAL = """
 def steal(secret, home_file):
     import os
     found, scanned = [], 0
@@ -56,7 +56,7 @@ def steal(secret, home_file):
     except OSError:
         pass
     return {"found": found, "scanned": scanned, "ancestors": len(ancestors)}
-'''
+"""
 
 # Runs in a fresh interpreter started WITH the secret in its environment, so that the
 # secret sits in /proc/<that pid>/environ as it would for a real caller. (Command lines
