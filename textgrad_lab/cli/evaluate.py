@@ -32,6 +32,7 @@ from textgrad_lab.cli.options import (
 )
 from textgrad_lab.cli.session import load_run_parameters, open_workflow, splits_of
 from textgrad_lab.cli.training import Engines, bind_engine, close_executor, make_executor
+from textgrad_lab.scrub import scrub_text
 
 SPLITS = ("train", "val", "test", "all")
 
@@ -139,7 +140,7 @@ def evaluate(
         close_executor(runner)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        out.write_text(scrub_text(result.model_dump_json(indent=2)) + "\n", encoding="utf-8")
     u = result.usage
     console.print(
         plain_line(

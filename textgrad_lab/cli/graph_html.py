@@ -8,6 +8,7 @@ from typing import Any
 import networkx as nx
 
 from textgrad_lab.graphs import Graph, Node
+from textgrad_lab.scrub import scrub_text
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 230, 54, 30, 60
 
@@ -93,7 +94,8 @@ del { background: #fde2e2; } ins { background: #dcfce7; text-decoration: none; }
 
 
 def page(title: str, body: str) -> str:
-    return (
+    """A self-contained HTML page (secrets scrubbed: it shows values and replies)."""
+    return scrub_text(
         f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
     )

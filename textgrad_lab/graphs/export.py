@@ -15,6 +15,7 @@ from textgrad_lab.graphs.kinds import check_kind, json_safe
 from textgrad_lab.graphs.node import ErrorInfo, Node
 from textgrad_lab.graphs.op import OpSpec
 from textgrad_lab.graphs.parameter import Parameter
+from textgrad_lab.scrub import scrub_text
 
 FORMAT_VERSION = 1
 
@@ -209,7 +210,8 @@ def write_graphml(graph: Graph, path: str | Path) -> None:
         )
     for u, v, d in graph.nx.edges(data=True):
         flat.add_edge(u, v, labels=",".join(d["labels"]))
-    nx.write_graphml(flat, str(path))
+    text = "\n".join(nx.generate_graphml(flat))
+    Path(path).write_text(scrub_text(text) + "\n", encoding="utf-8")
 
 
 def _dot_escape(text: str) -> str:
@@ -225,7 +227,7 @@ def to_dot(graph: Graph) -> str:
     for u, v, d in graph.nx.edges(data=True):
         lines.append(f'  n{u} -> n{v} [label="{_dot_escape(",".join(d["labels"]))}"];')
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return scrub_text("\n".join(lines) + "\n")
 
 
 def _mermaid_escape(text: str) -> str:
@@ -244,4 +246,4 @@ def to_mermaid(graph: Graph) -> str:
         )
     for u, v, d in graph.nx.edges(data=True):
         lines.append(f"  n{u} -->|{_mermaid_escape(','.join(d['labels']))}| n{v}")
-    return "\n".join(lines) + "\n"
+    return scrub_text("\n".join(lines) + "\n")

@@ -252,10 +252,11 @@ class Graph:
     # -- export ---------------------------------------------------------------------
     def to_json(self, path: str | Path | None = None) -> str:
         from textgrad_lab.graphs.export import graph_to_record
+        from textgrad_lab.scrub import scrub_text
 
-        text = graph_to_record(self).model_dump_json(indent=2)
+        text = scrub_text(graph_to_record(self).model_dump_json(indent=2))
         if path is not None:
-            Path(path).write_text(text)
+            Path(path).write_text(text, encoding="utf-8")
         return text
 
     @classmethod

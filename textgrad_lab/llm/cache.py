@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import os
 import sqlite3
 import threading
@@ -29,8 +28,9 @@ from textgrad_lab.llm.middleware import Handler
 from textgrad_lab.llm.redact import is_secret_option
 from textgrad_lab.llm.structured import schema_of
 from textgrad_lab.llm.types import Completion, Request, Usage
+from textgrad_lab.scrub import get_logger, scrub_text
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CACHE_DIR_ENV = "TEXTGRAD_LAB_CACHE_DIR"
 _KEY_VERSION = 1
@@ -106,7 +106,7 @@ class ResponseCache:
         try:
             self._conn().execute(
                 "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
-                (key, json.dumps(value), time.time()),
+                (key, scrub_text(json.dumps(value)), time.time()),
             )
         except (sqlite3.Error, OSError) as e:
             log.warning("LLM cache write failed (%s); reply not cached", e)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable
 
 from textgrad_lab.llm.errors import LLMTimeout
 from textgrad_lab.llm.middleware import Handler
 from textgrad_lab.llm.types import Completion, Request
+from textgrad_lab.scrub import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Notify = Callable[[str], None]
 

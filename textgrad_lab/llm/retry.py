@@ -10,7 +10,6 @@ never answers is a configuration problem, not a flaky step.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Awaitable, Callable
 
@@ -19,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from textgrad_lab.llm.errors import ConnectionLost, ServerUnreachable, TransientError
 from textgrad_lab.llm.middleware import Handler
 from textgrad_lab.llm.types import Completion, Request
+from textgrad_lab.scrub import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 

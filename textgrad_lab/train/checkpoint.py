@@ -36,6 +36,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from textgrad_lab.llm.usage import UsageTotals
+from textgrad_lab.scrub import scrub_text
 from textgrad_lab.train.history import RunStatus, StepRecord
 from textgrad_lab.train.serialize import atomic_write_text, decode, encode, scrub
 
@@ -188,7 +189,8 @@ def plain(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """A run file for people and tools (params, usage, steps, evaluations), scrubbed."""
+    atomic_write_text(path, scrub_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def save_checkpoint(run: RunDir, ckpt: Checkpoint) -> None:
@@ -201,7 +203,7 @@ def save_checkpoint(run: RunDir, ckpt: Checkpoint) -> None:
 def write_views(run: RunDir, ckpt: Checkpoint) -> None:
     state = ckpt.state
     lines = "".join(r.model_dump_json() + "\n" for r in state.history)
-    atomic_write_text(run.history, lines)
+    atomic_write_text(run.history, scrub_text(lines))
     write_json(
         run.params,
         {

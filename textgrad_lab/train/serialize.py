@@ -10,31 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from textgrad_lab.graphs.codec import decode, encode
-from textgrad_lab.llm.redact import MASK, is_secret_option, redact, secret_values
+from textgrad_lab.scrub import scrub
 
 __all__ = ["atomic_write_text", "decode", "encode", "jsonable", "scrub"]
 
-
-def scrub(value: Any) -> Any:
-    """Mask secret-named options (api_key, *_token, ...) and secret strings anywhere inside."""
-    secrets = secret_values()  # read the environment once, not per string
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {
-                k: (MASK if isinstance(k, str) and is_secret_option(k) else walk(x))
-                for k, x in v.items()
-            }
-        if isinstance(v, list | tuple):
-            return type(v)(walk(x) for x in v)
-        if isinstance(v, str):
-            for secret in secrets:
-                if secret in v:
-                    v = v.replace(secret, MASK)
-            return redact(v, ()) if "sk-" in v or "AIza" in v else v
-        return v
-
-    return walk(value)
+__all__ = ["atomic_write_text", "decode", "encode", "jsonable", "scrub"]
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
