@@ -20,6 +20,15 @@ def bwrap_usable() -> bool:
     return path is not None and bwrap_problem(path) is None
 
 
+# CI sets this (.ci/run): there the bubblewrap half must run, not be skipped.
+if os.environ.get("TEXTGRAD_LAB_REQUIRE_BWRAP") == "1" and not bwrap_usable():
+    path = shutil.which("bwrap")
+    raise RuntimeError(
+        "TEXTGRAD_LAB_REQUIRE_BWRAP=1 but bubblewrap cannot sandbox here: "
+        f"{bwrap_problem(path) if path else 'bwrap is not installed'} "
+        "(apt-get install -y bubblewrap)"
+    )
+
 needs_bwrap = pytest.mark.skipif(
     not bwrap_usable(), reason="bubblewrap missing or unable to create namespaces here"
 )

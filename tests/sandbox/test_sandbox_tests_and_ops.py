@@ -239,3 +239,41 @@ async def test_async_sandboxed_op() -> None:
     with tl.trace():
         node = await ascale([1, 2])
     assert node.value == [3, 6]
+
+
+# --- trainable ops: sandboxed once a model has rewritten them --------------------------
+
+
+@tl.op(trainable=True)
+def pid_of(x):
+    import os
+
+    return os.getpid()
+
+
+@tl.op(trainable=True, sandbox=False)
+def pid_here(x):
+    import os
+
+    return os.getpid()
+
+
+@pytest.fixture
+def restore_sources():
+    originals = [(op, op.code.value) for op in (pid_of, pid_here)]
+    yield
+    for op, source in originals:
+        op.code.value = source
+
+
+def test_trainable_code_runs_here_until_rewritten_then_in_the_sandbox(restore_sources) -> None:
+    assert pid_of(1) == os.getpid()  # the function's own source: the caller's code
+    pid_of.code.value = "def pid_of(x):\n    import os\n\n    return os.getpid() + 0\n"
+    assert pid_of(1) != os.getpid()  # written by someone else: never in this process
+    with tl.trace():
+        assert pid_of(1).value != os.getpid()
+
+
+def test_sandbox_false_keeps_rewritten_trainable_code_in_process(restore_sources) -> None:
+    pid_here.code.value = "def pid_here(x):\n    import os\n\n    return os.getpid() + 0\n"
+    assert pid_here(1) == os.getpid()
