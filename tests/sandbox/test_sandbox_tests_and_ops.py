@@ -277,3 +277,11 @@ def test_trainable_code_runs_here_until_rewritten_then_in_the_sandbox(restore_so
 def test_sandbox_false_keeps_rewritten_trainable_code_in_process(restore_sources) -> None:
     pid_here.code.value = "def pid_here(x):\n    import os\n\n    return os.getpid() + 0\n"
     assert pid_here(1) == os.getpid()
+
+
+def test_op_sandbox_names_a_level() -> None:
+    weak = tl.op(sandbox="weak")(where_am_i.spec.fn)
+    assert weak.spec.sandbox is not None and weak.spec.sandbox.isolation == "weak"
+    assert weak() != os.getpid()
+    with pytest.raises(ValueError, match="pass True, False, 'weak'"):
+        tl.op(sandbox="strong")(where_am_i.spec.fn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from textgrad_lab.graphs.errors import OpError
 from textgrad_lab.graphs.graph import Graph
@@ -297,7 +297,7 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
-    sandbox: bool | SandboxConfig | None = None,
+    sandbox: bool | Literal["weak", "bwrap"] | SandboxConfig | None = None,
 ) -> Callable[[Callable[..., Any]], Op]: ...
 
 
@@ -309,14 +309,14 @@ def op(
     name: str | None = None,
     role: str | None = None,
     vjp: VJP | None = None,
-    sandbox: bool | SandboxConfig | None = None,
+    sandbox: bool | Literal["weak", "bwrap"] | SandboxConfig | None = None,
 ) -> Op | Callable[[Callable[..., Any]], Op]:
     """Make a function traceable: inside ``tl.trace()`` each call becomes a node.
 
     ``trainable=True`` turns the function's source into a code Parameter; the op then
     runs whatever source that parameter holds, so an optimizer can rewrite it.
     ``vjp`` gives the op a numeric derivative rule.
-    ``sandbox=True`` (or a ``SandboxConfig``) runs the op's source in a separate,
+    ``sandbox=True`` (or ``"weak"``, ``"bwrap"``, a ``SandboxConfig``) runs the op's source in a separate,
     limited process instead (see ``textgrad_lab.sandbox``): arguments must pickle, the
     result comes back as plain data, and the code sees only its own source, no module
     globals. A trainable op does so by default as soon as its code parameter holds
@@ -332,7 +332,17 @@ def op(
         if wanted is not False:
             from textgrad_lab.sandbox import SandboxConfig
 
-            config = SandboxConfig() if wanted is True else wanted
+            if isinstance(wanted, SandboxConfig):
+                config = wanted
+            elif wanted in ("weak", "bwrap"):
+                config = SandboxConfig(isolation=wanted)
+            elif wanted is True:
+                config = SandboxConfig()
+            else:
+                raise ValueError(
+                    f"sandbox={wanted!r} for op {op_name!r}: pass True, False, 'weak', "
+                    "'bwrap' or a SandboxConfig"
+                )
         source = ""
         if trainable or config is not None:
             source = function_source(f)

@@ -158,8 +158,8 @@ def _no_reply_error(raw: RawRun, config: SandboxConfig) -> CodeError:
         )
     return CodeError(
         type="SandboxError",
-        message=f"the process exited with code {raw.returncode} before reporting a result "
-        "(did the code call os._exit, or could the sandbox not start?)",
+        message=f"the judge process ended (exit code {raw.returncode}) before reporting a "
+        "result: the code stopped or killed it",
     )
 
 
