@@ -109,6 +109,22 @@ def optimize(
     executor: ExecutorOption = None,
     ray_address: RayAddressOption = None,
     allow_weak: AllowWeakSandboxOption = False,
+    search: Annotated[
+        str | None,
+        typer.Option(help="greedy (gated steps) [default], pareto or beam: a pool of candidates."),
+    ] = None,
+    beam_width: Annotated[int | None, typer.Option(help="Candidates a beam keeps [4].")] = None,
+    max_metric_calls: Annotated[
+        int | None, typer.Option(help="Stop a search before it scores more examples than this.")
+    ] = None,
+    objective: Annotated[
+        list[str] | None,
+        typer.Option(help="Named score to search over, NAME or min:NAME; repeat for several."),
+    ] = None,
+    demo_sets: Annotated[
+        int | None,
+        typer.Option(help="Search the kind='demos' parameter too: bootstrapped sets to try [0]."),
+    ] = None,
 ) -> None:
     """Optimize the workflow's parameters: forward, feedback, backward, optimizer step,
     validation-gated, with a checkpoint after every step.
@@ -122,14 +138,16 @@ def optimize(
       textgrad-lab optimize my_flow.py --config run.toml --out runs/try1
 
       textgrad-lab optimize my_flow.py --resume runs/try1
+
+      textgrad-lab optimize my_flow.py --search pareto --max-metric-calls 400
     """
     allow_weak_sandbox(allow_weak)
     wf = open_workflow(workflow)
     saved = _saved_options(resume) if resume is not None else {}
     if resume is not None:
-        if not (resume / "checkpoint.json").exists():
+        if not any((resume / f).exists() for f in ("checkpoint.json", "search.json")):
             raise usage_error(
-                f"no run to resume in {resume} (no checkpoint.json)",
+                f"no run to resume in {resume} (no checkpoint.json or search.json)",
                 "give the run directory printed by an earlier optimize",
             )
         if out is not None and out.resolve() != resume.resolve():
@@ -154,6 +172,11 @@ def optimize(
         "out": str(resume or out) if (resume or out) else None,
         "executor": executor,
         "ray_address": ray_address,
+        "search": search,
+        "beam_width": beam_width,
+        "max_metric_calls": max_metric_calls,
+        "objective": objective or None,
+        "demo_sets": demo_sets,
     }
     opts = resolve(
         cli, config, workflow_defaults={**wf.defaults, **without_stale_server(saved, cli)}
@@ -173,7 +196,8 @@ def optimize(
         raise usage_error(str(exc)) from None
     try:
         # Checked under the lock: two runs started together cannot both pass.
-        if resume is None and (run_dir / "checkpoint.json").exists():
+        marks = ("checkpoint.json", "search.json")
+        if resume is None and any((run_dir / f).exists() for f in marks):
             raise usage_error(
                 f"{run_dir} already holds a run",
                 f"continue it with --resume {run_dir}, or choose another --out",
@@ -208,6 +232,26 @@ def _run(
         "options": opts.model_dump(mode="json", exclude={"out"}),
     }
     (run_dir / CLI_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    if opts.search != "greedy":
+        from textgrad_lab.cli.search_run import run_search
+
+        try:
+            run_search(
+                wf,
+                workflow,
+                opts,
+                splits,
+                engines,
+                optimizer_obj,
+                executor_obj,
+                run_dir,
+                record,
+                resume is not None,
+            )
+        finally:
+            close_executor(executor_obj)
+        return
 
     from textgrad_lab.cli.progress import RichProgress
 

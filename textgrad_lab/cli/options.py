@@ -19,6 +19,7 @@ from textgrad_lab.cli._common import usage_error
 
 OPTIMIZERS = ("tgd", "optoprime", "opro", "ann", "symbolic")
 EXECUTORS = ("local", "ray")
+SEARCHES = ("greedy", "pareto", "beam")
 
 # Options that several commands take, declared once so their help reads the same.
 ApiBaseOption = Annotated[
@@ -86,6 +87,11 @@ class RunOptions(BaseModel):
     out: str | None = None
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    search: Literal["greedy", "pareto", "beam"] = "greedy"
+    beam_width: int = Field(default=4, ge=1)
+    max_metric_calls: int | None = Field(default=None, ge=1)
+    objective: list[str] = Field(default_factory=list)
+    demo_sets: int = Field(default=0, ge=0)
 
 
 def without_stale_server(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:

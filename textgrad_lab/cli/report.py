@@ -14,7 +14,13 @@ from textgrad_lab.cli.report_html import build_report
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
     target = out or run_dir / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(build_report(run_dir), encoding="utf-8")
+    if (run_dir / "search.json").exists():
+        from textgrad_lab.cli.report_search import build_search_report
+
+        text = build_search_report(run_dir)
+    else:
+        text = build_report(run_dir)
+    target.write_text(text, encoding="utf-8")
     return target
 
 
@@ -26,7 +32,8 @@ def report(
     ] = None,
 ) -> None:
     """Write an HTML report: score curves per split, each step's parameter diff and whether
-    it was accepted, calls/tokens/cost per step, the final parameters and graph.
+    it was accepted, calls/tokens/cost per step, the final parameters and graph. For a
+    search run: the candidate tree with scores, the frontier and each iteration.
 
     The page needs no network: images are embedded.
 
@@ -34,7 +41,8 @@ def report(
     """
     if not run_dir.is_dir():
         raise usage_error(f"no run directory at {run_dir}", "give the --out folder of optimize")
-    if not (run_dir / "checkpoint.json").exists() and not (run_dir / "history.jsonl").exists():
+    marks = ("checkpoint.json", "history.jsonl", "search.json")
+    if not any((run_dir / m).exists() for m in marks):
         raise usage_error(
             f"{run_dir} is not a run directory (no checkpoint.json)",
             "give the folder that optimize printed",

@@ -126,8 +126,8 @@ def make_optimizer(workflow: Workflow, name: str, engine: Any) -> Any:
                 f"set optimizer_options={{'{key}': ...}} in the workflow file",
             )
         target = options.pop(key)
-    else:
-        target = workflow.parameters
+    else:  # demonstrations are chosen by a search, not rewritten by an optimizer
+        target = [p for p in workflow.parameters if p.kind != "demos"]
     try:
         return cls(target, engine=engine, **options)
     except TypeError as exc:

@@ -144,3 +144,54 @@ async def choose_jointly(
             added.append(known)
         study.tell(trial, known.val_mean)
     return added
+
+
+# -- the search's two demonstration phases ------------------------------------------------
+
+
+def demos_param(search: Search) -> Parameter:
+    found = [p for p in search.params if p.kind == "demos"]
+    if len(found) != 1:
+        raise ValueError(
+            f"demo_sets={search.config.demo_sets} needs exactly one parameter of kind "
+            f"'demos' in the program, found {[p.name for p in found]}: add "
+            "tl.Parameter([], kind='demos', name=...) to the program, or set demo_sets=0"
+        )
+    return found[0]
+
+
+async def bootstrap_phase(search: Search) -> None:
+    """Demonstrations from the training examples the starting program passes."""
+    c, s = search.config, search.state
+    demos = demos_param(search)
+    examples = list(search.train)[: c.bootstrap_examples or len(search.train)]
+    search.program.restore(s.pool[0].record)
+    found, scored = await bootstrap_demos(
+        search.workflow, search.metric, examples, demos, perfect_score=c.perfect_score
+    )
+    s.metric_calls += scored
+    s.demos = found
+
+
+async def choose_phase(search: Search) -> None:
+    """The TPE trials over frontier candidates and demonstration sets, as one iteration."""
+    from textgrad_lab.train.search.state import IterationRecord
+
+    c, s = search.config, search.state
+    demos = demos_param(search)
+    options = demo_sets(s.demos or [], c.max_demos, c.demo_sets, search.rng)
+    s.demos_chosen = True  # its reserve is now spent by the trials themselves
+    added = await choose_jointly(search, demos, options, trials=c.demo_trials, seed=c.seed)
+    s.history.append(
+        IterationRecord(
+            iteration=s.iteration + 1,
+            kind="demos",
+            parents=sorted({p for a in added for p in a.parents}),
+            decision=(
+                f"{len(added)} instruction and demonstration pairs scored from "
+                f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
+            ),
+            metric_calls=s.metric_calls,
+        )
+    )
+    s.iteration += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,15 @@ from textgrad_lab.llm.errors import BudgetExceeded
 from textgrad_lab.llm.usage import UsageTracker, usage_scope
 from textgrad_lab.programs.base import Program, ProgramRecord, as_program
 from textgrad_lab.sync import run_sync
-from textgrad_lab.train.checkpoint import Position
+from textgrad_lab.train.checkpoint import Position, write_json
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
-from textgrad_lab.train.evaluation import remote_usage
+from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage
 from textgrad_lab.train.executor import Executor, LocalExecutor
 from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.sample import SampleResult, SampleWork, Workflow, fatal_cause
-from textgrad_lab.train.search.demos import bootstrap_demos, choose_jointly, demo_sets
+from textgrad_lab.train.search.demos import bootstrap_phase, choose_phase
 from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
 from textgrad_lab.train.search.pool import Candidate, ScoreCell, record_key
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
@@ -50,12 +50,12 @@ from textgrad_lab.train.search.state import (
 )
 from textgrad_lab.train.search.steps import (
     budget_stop,
-    changed_names,
     demo_reserve,
     iteration_cost,
     merge_step,
+    mutation_step,
 )
-from textgrad_lab.train.serialize import decode, encode
+from textgrad_lab.train.serialize import decode, encode, scrub
 from textgrad_lab.train.splits import batches, epoch_order
 
 
@@ -63,7 +63,7 @@ class Search:
     """Searches over versions of ``program``; see the module docstring.
 
     ``program`` is a :class:`~textgrad_lab.programs.Program` or a list of Parameters
-    (default: the optimizer's, when ``proposer`` is one). Keyword ``options`` set
+    (default: the optimizer's ``program`` or ``params``, when ``proposer`` is one). Keyword ``options`` set
     :class:`SearchConfig` fields (``strategy``, ``beam_width``, ``budget``, ...).
     """
 
@@ -81,6 +81,7 @@ class Search:
         run_dir: str | Path | None = None,
         usage: UsageTracker | Sequence[UsageTracker] | None = None,
         meta: dict[str, Any] | None = None,
+        on_iteration: Callable[[IterationRecord], None] | None = None,
         **options: Any,
     ) -> None:
         base = config.model_dump() if config is not None else {}
@@ -94,8 +95,9 @@ class Search:
             raise ValueError(
                 "a search needs training and validation examples: both sets are empty or one is"
             )
-        if program is None:
-            program = getattr(proposer, "params", None)
+        if program is None:  # the optimizer's own program (an agent network), or its params
+            own = getattr(proposer, "program", None)
+            program = own if isinstance(own, Program) else getattr(proposer, "params", None)
             if program is None:
                 raise ValueError(
                     "give program= (a Program or a list of Parameters): the proposer is no "
@@ -120,6 +122,7 @@ class Search:
             meta=dict(meta or {}),
         )
         self.state.pool.objectives = list(self.config.objectives)
+        self.on_iteration = on_iteration
         self._saved: str | None = None
         self._clock = time.perf_counter()
 
@@ -131,47 +134,6 @@ class Search:
             return True
         kept = demo_reserve(self) if reserve else 0
         return self.state.metric_calls + calls + kept <= limit
-
-    def demos_param(self) -> Parameter:
-        found = [p for p in self.params if p.kind == "demos"]
-        if len(found) != 1:
-            raise ValueError(
-                f"demo_sets={self.config.demo_sets} needs exactly one parameter of kind "
-                f"'demos' in the program, found {[p.name for p in found]}: add "
-                "tl.Parameter([], kind='demos', name=...) to the program, or set demo_sets=0"
-            )
-        return found[0]
-
-    async def _bootstrap(self) -> None:
-        c, s = self.config, self.state
-        demos = self.demos_param()
-        examples = list(self.train)[: c.bootstrap_examples or len(self.train)]
-        self.program.restore(s.pool[0].record)
-        found, scored = await bootstrap_demos(
-            self.workflow, self.metric, examples, demos, perfect_score=c.perfect_score
-        )
-        s.metric_calls += scored
-        s.demos = found
-
-    async def _choose_demos(self) -> None:
-        c, s = self.config, self.state
-        demos = self.demos_param()
-        options = demo_sets(s.demos or [], c.max_demos, c.demo_sets, self.rng)
-        s.demos_chosen = True  # its reserve is now spent by the trials themselves
-        added = await choose_jointly(self, demos, options, trials=c.demo_trials, seed=c.seed)
-        s.history.append(
-            IterationRecord(
-                iteration=s.iteration + 1,
-                kind="demos",
-                parents=sorted({p for a in added for p in a.parents}),
-                decision=(
-                    f"{len(added)} instruction and demonstration pairs scored from "
-                    f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
-                ),
-                metric_calls=s.metric_calls,
-            )
-        )
-        s.iteration += 1
 
     @property
     def params(self) -> list[Parameter]:
@@ -257,73 +219,6 @@ class Search:
         s.position.batch += 1
         return [self.train[i] for i in idx]
 
-    # -- one mutation --------------------------------------------------------------------
-    async def mutation(self, k: int) -> IterationRecord:
-        s, pool = self.state, self.state.pool
-        pid = self.choose_parent()
-        parent = pool[pid]
-        examples = self.next_minibatch()
-        rec = IterationRecord(
-            iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
-        )
-        known = [s.memo.get(f"{parent.key}/{e.id}") for e in examples]
-        perfect = self.config.perfect_score
-        if self.config.skip_perfect and all(v is not None and v >= perfect for v in known):
-            rec.parent_score = float(sum(v for v in known if v is not None))
-            rec.decision = "skipped: the parent is known to be perfect on this minibatch"
-            return rec
-        self.program.restore(parent.record)
-        results = await self.run_examples(
-            examples, backward=self.proposer.needs_backward, scope="search/train"
-        )
-        rec.parent_score = sum(r.score for r in results)
-        for e, r in zip(examples, results, strict=True):
-            s.memo[f"{parent.key}/{e.id}"] = float(r.score)
-        if self.config.skip_perfect and all(r.score >= perfect for r in results):
-            rec.decision = "skipped: the parent is perfect on this minibatch"
-            return rec
-        with usage_scope("search/propose"):
-            report = await self.proposer.propose(self.params, results, self.rng)
-        rec.proposer_report = _plain(report)
-        record = self.program.to_record()
-        rec.changed = changed_names(record, parent.record)
-        known = pool.find(record)
-        if not rec.changed or known is not None:
-            rec.decision = "no new program: " + (
-                f"the proposal equals candidate {known.id}" if known else "nothing changed"
-            )
-            return rec
-        if self.config.strategy != "greedy":
-            rec.child_score = await self.minibatch_score(record, examples)
-            if rec.child_score <= rec.parent_score:
-                rec.decision = (
-                    f"rejected: minibatch {rec.child_score:g} <= parent's {rec.parent_score:g}"
-                )
-                return rec
-        val = await self.score_val(record)
-        child = pool.add(
-            parents=[pid],
-            origin="mutation",
-            record=record,
-            changed=rec.changed,
-            val=val,
-            found_at=s.metric_calls,
-            iteration=k,
-        )
-        rec.child = child.id
-        if self.config.strategy == "greedy":
-            if child.val_mean >= pool[s.current].val_mean:
-                s.current = child.id
-                rec.decision = f"kept: validation {parent.val_mean:.4g} -> {child.val_mean:.4g}"
-            else:
-                rec.decision = (
-                    f"reverted: validation fell from {parent.val_mean:.4g} to {child.val_mean:.4g}"
-                )
-        else:
-            rec.decision = f"added as candidate {child.id}: validation {child.val_mean:.4g} (parent {parent.val_mean:.4g})"
-            s.merge_due = self.config.strategy == "pareto" and self.config.merge
-        return rec
-
     # -- the loop ------------------------------------------------------------------------
     def _snapshot(self) -> None:
         s = self.state
@@ -393,11 +288,11 @@ class Search:
                 if not len(s.pool):
                     await self._seed()
                 elif self.config.demo_sets and s.demos is None:
-                    await self._bootstrap()
+                    await bootstrap_phase(self)
                 else:
                     stop = budget_stop(self, before)
                     if stop is not None and self.config.demo_sets and not s.demos_chosen:
-                        await self._choose_demos()
+                        await choose_phase(self)
                         self._commit(before)
                         continue
                     if stop is not None:
@@ -410,12 +305,18 @@ class Search:
                         s.merge_due = False
                         rec = await merge_step(self, k)
                     if rec is None:
-                        rec = await self.mutation(k)
+                        rec = await mutation_step(self, k)
                     rec.metric_calls = s.metric_calls
                     rec.usage = self.meter.since(before)
                     s.history.append(rec)
                     s.iteration = k
                 self._commit(before)
+                if (
+                    self.on_iteration is not None
+                    and s.history
+                    and s.history[-1].iteration == s.iteration
+                ):
+                    self.on_iteration(s.history[-1])
             except Exception as exc:
                 budget = fatal_cause(exc)
                 self._rollback()
@@ -444,12 +345,31 @@ class Search:
             self.afit(resume=resume), what="Search.fit()", instead="await search.afit(...)"
         )
 
+    def evaluate(self, data: Any, *, split: str = "test") -> EvalResult:
+        """Synchronous :meth:`aevaluate`."""
+        return run_sync(
+            self.aevaluate(data, split=split),
+            what="Search.evaluate()",
+            instead="await search.aevaluate(...)",
+        )
+
     @property
     def best(self) -> Candidate:
         return self.state.pool.best()
 
-
-def _plain(report: Any) -> Any:
-    from textgrad_lab.train.serialize import jsonable, scrub
-
-    return scrub(jsonable(report))
+    async def aevaluate(
+        self, data: Dataset | Sequence[Example | dict[str, Any]], *, split: str = "test"
+    ) -> EvalResult:
+        """Score ``data`` with the best candidate (no backward); saved as
+        ``eval/<split>.json`` in the run directory."""
+        self.program.restore(self.best.record)
+        ds = as_dataset(data, split)
+        result = await evaluate_samples(
+            self.executor, self._work(False), list(ds), split=split, meter=self.meter
+        )
+        if self.run is not None:
+            write_json(
+                self.run / "eval" / f"{split}.json",
+                {"candidate": self.best.id, **scrub(result.model_dump(mode="json"))},
+            )
+        return result

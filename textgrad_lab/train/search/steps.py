@@ -1,16 +1,17 @@
-"""Pieces of the search loop that need no loop state of their own: records of the
-parameters, the budget check, and one merge attempt."""
+"""The steps of the search loop: the budget check, one mutation and one merge."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textgrad_lab.llm.usage import UsageTotals
+from textgrad_lab.llm.usage import UsageTotals, usage_scope
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.history import RunStatus
+from textgrad_lab.train.outcome import step_outcome
 from textgrad_lab.train.search.merge import find_merge
 from textgrad_lab.train.search.pool import primary
 from textgrad_lab.train.search.state import IterationRecord
+from textgrad_lab.train.serialize import jsonable, scrub
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
@@ -117,4 +118,74 @@ async def merge_step(search: Search, k: int) -> IterationRecord | None:
     rec.decision = (
         f"merged {a} + {b} (ancestor {o}) as candidate {child.id}: validation {child.val_mean:.4g}"
     )
+    return rec
+
+
+async def mutation_step(search: Search, k: int) -> IterationRecord:
+    """One proposal from a parent, judged on its minibatch, then on validation."""
+    s, pool = search.state, search.state.pool
+    pid = search.choose_parent()
+    parent = pool[pid]
+    examples = search.next_minibatch()
+    rec = IterationRecord(
+        iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
+    )
+    known = [s.memo.get(f"{parent.key}/{e.id}") for e in examples]
+    perfect = search.config.perfect_score
+    if search.config.skip_perfect and all(v is not None and v >= perfect for v in known):
+        rec.parent_score = float(sum(v for v in known if v is not None))
+        rec.decision = "skipped: the parent is known to be perfect on this minibatch"
+        return rec
+    search.program.restore(parent.record)
+    results = await search.run_examples(
+        examples, backward=search.proposer.needs_backward, scope="search/train"
+    )
+    rec.parent_score = sum(r.score for r in results)
+    for e, r in zip(examples, results, strict=True):
+        s.memo[f"{parent.key}/{e.id}"] = float(r.score)
+    if search.config.skip_perfect and all(r.score >= perfect for r in results):
+        rec.decision = "skipped: the parent is perfect on this minibatch"
+        return rec
+    with usage_scope("search/propose"):
+        report = await search.proposer.propose(search.params, results, search.rng)
+    rec.proposer_report = scrub(jsonable(report))
+    record = search.program.to_record()
+    rec.changed = changed_names(record, parent.record)
+    known = pool.find(record)
+    if not rec.changed:
+        outcome = step_outcome({"changed": [], "optimizer_report": rec.proposer_report})
+        rec.decision = f"no new program: {outcome.text}"
+        return rec
+    if known is not None:
+        rec.decision = f"no new program: the proposal equals candidate {known.id}"
+        return rec
+    if search.config.strategy != "greedy":
+        rec.child_score = await search.minibatch_score(record, examples)
+        if rec.child_score <= rec.parent_score:
+            rec.decision = (
+                f"rejected: minibatch {rec.child_score:g} <= parent's {rec.parent_score:g}"
+            )
+            return rec
+    val = await search.score_val(record)
+    child = pool.add(
+        parents=[pid],
+        origin="mutation",
+        record=record,
+        changed=rec.changed,
+        val=val,
+        found_at=s.metric_calls,
+        iteration=k,
+    )
+    rec.child = child.id
+    if search.config.strategy == "greedy":
+        if child.val_mean >= pool[s.current].val_mean:
+            s.current = child.id
+            rec.decision = f"kept: validation {parent.val_mean:.4g} -> {child.val_mean:.4g}"
+        else:
+            rec.decision = (
+                f"reverted: validation fell from {parent.val_mean:.4g} to {child.val_mean:.4g}"
+            )
+    else:
+        rec.decision = f"added as candidate {child.id}: validation {child.val_mean:.4g} (parent {parent.val_mean:.4g})"
+        s.merge_due = search.config.strategy == "pareto" and search.config.merge
     return rec

@@ -1,0 +1,61 @@
+"""``optimize --search`` from the command line: a run, its report, and SIGKILL in the
+middle then ``--resume`` ending with the pool of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+FLOW = str(HERE / "search_flow.py")
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "textgrad_lab", "optimize", FLOW, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def pool_of(run: Path) -> tuple[list[dict[str, object]], int]:
+    state = json.loads((run / "search.json").read_text())
+    view = json.loads((run / "pool.json").read_text())
+    return state["pool"]["candidates"], view["best"]
+
+
+def test_search_from_the_cli_killed_and_resumed_matches_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    args = ["--search", "pareto", "--max-metric-calls", "300"]
+    whole = cli(*args, "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    assert "budget_exhausted" in whole.stdout
+    report = (tmp_path / "whole" / "report.html").read_text()
+    assert "Candidate tree" in report and "data:image/png;base64," in report
+
+    run = tmp_path / "cut"
+    env = {"KILL_AT": "5", "KILL_MARK": str(tmp_path / "mark")}
+    killed = cli(*args, "--out", str(run), env=env)
+    assert killed.returncode == -9, killed.stderr
+    cut = json.loads((run / "search.json").read_text())
+    assert (
+        0
+        < cut["iteration"]
+        < json.loads((tmp_path / "whole" / "search.json").read_text())["iteration"]
+    )
+    resumed = cli(*args, "--resume", str(run), env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pool_of(run) == pool_of(tmp_path / "whole")
+
+
+def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
+    bad = cli("--search", "random", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "search" in bad.stderr.lower()
+    bad = cli("--search", "pareto", "--objective", "lowest:tokens", "--out", str(tmp_path / "y"))
+    assert bad.returncode == 2 and "max:NAME or min:NAME" in (bad.stderr + bad.stdout)

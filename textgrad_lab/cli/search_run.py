@@ -1,0 +1,126 @@
+"""``optimize --search pareto|beam``: a search over candidate programs from the CLI.
+
+The optimizer chosen for the run is the search's proposal operator; the run directory
+holds ``search.json`` (what ``--resume`` continues), ``pool.json`` and the report.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from textgrad_lab.cli._common import EXIT_FAILED, CliError, stdout, usage_error
+from textgrad_lab.cli.options import RunOptions
+from textgrad_lab.cli.training import Engines, bind_engine
+
+
+def _program(wf: Any, optimizer: Any) -> Any:
+    from textgrad_lab.programs import Program
+
+    own = getattr(optimizer, "program", None)
+    return own if isinstance(own, Program) else list(wf.parameters)
+
+
+def run_search(
+    wf: Any,
+    workflow_arg: str,
+    opts: RunOptions,
+    splits: Any,
+    engines: Engines,
+    optimizer: Any,
+    executor: Any,
+    run_dir: Path,
+    record: dict[str, Any],
+    resume: bool,
+) -> None:
+    from textgrad_lab.train.search import Objective, Search, SearchBudget
+    from textgrad_lab.train.search.state import IterationRecord
+
+    if len(splits.val) == 0:
+        raise usage_error(
+            f"--search {opts.search} scores candidates on a validation split, and it is empty",
+            "give a validation size in --split, e.g. --split 10,10,20",
+        )
+    try:
+        objectives = [Objective.parse(o) for o in opts.objective]
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    console = stdout()
+    iterations = opts.steps
+    if iterations is None and opts.max_metric_calls is None:
+        iterations = (opts.epochs or 1) * math.ceil(len(splits.train) / opts.batch_size)
+
+    def show(rec: IterationRecord) -> None:
+        console.print(
+            f"iteration {rec.iteration} ({rec.kind} of {rec.parents}): {rec.decision} "
+            f"[{rec.metric_calls} metric calls]",
+            markup=False,
+        )
+
+    try:
+        search = Search(
+            bind_engine(wf.forward, engines.student),
+            proposer=optimizer,
+            program=_program(wf, optimizer),
+            metric=wf.metric,
+            train=splits.train,
+            val=splits.val,
+            executor=executor,
+            run_dir=run_dir,
+            usage=engines.usage,
+            meta={"cli": record},
+            on_iteration=show,
+            strategy=opts.search,
+            beam_width=opts.beam_width,
+            minibatch_size=opts.batch_size,
+            max_iterations=iterations,
+            seed=opts.seed,
+            objectives=objectives,
+            demo_sets=opts.demo_sets,
+            budget=SearchBudget(max_metric_calls=opts.max_metric_calls),
+        )
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    limit = f"{iterations} iterations" if iterations else f"{opts.max_metric_calls} metric calls"
+    console.print(
+        f"searching ({opts.search}) over {wf.name} with {record['optimizer']} on "
+        f"{engines.model}: {len(splits.train)} train, {len(splits.val)} val, "
+        f"{len(splits.test)} test examples; up to {limit}; run directory {run_dir}"
+    )
+    hint = f"textgrad-lab optimize {workflow_arg} --search {opts.search} --resume {run_dir}"
+    try:
+        state = search.fit(resume=resume)
+    except KeyboardInterrupt:
+        console.print(f"\ninterrupted: the search is saved in {run_dir}; resume with: {hint}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except FileExistsError as exc:
+        raise usage_error(str(exc)) from None
+    except Exception as exc:
+        raise CliError(
+            f"the search failed at iteration {search.state.iteration + 1} "
+            f"({type(exc).__name__}: {exc}); its last state is in {run_dir}",
+            f"fix the cause, then resume with: {hint}",
+        ) from exc
+    best = search.best
+    if state.status == "budget_exhausted":
+        console.print(f"stopped: {state.message}; resume with a larger budget: {hint}")
+    test = ""
+    if len(splits.test) and state.status != "budget_exhausted":
+        result = search.evaluate(splits.test, split="test")
+        test = f"; test {result.mean:.3f} on {result.n} examples"
+    from textgrad_lab.cli.report import write_report
+
+    report = write_report(run_dir)
+    u = engines.usage.total
+    seed_score = state.pool[0].val_mean
+    console.print(
+        f"{state.status}: {state.iteration} iterations, {len(state.pool)} candidates, "
+        f"{state.metric_calls} metric calls; validation {seed_score:.3f} -> {best.val_mean:.3f} "
+        f"(candidate {best.id}){test}; {u.calls} LLM calls, {u.total_tokens} tokens, "
+        f"${u.cost_usd:.4f}"
+    )
+    console.print(f"run directory: {run_dir}")
+    console.print(f"report: {report}")
