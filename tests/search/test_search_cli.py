@@ -59,3 +59,47 @@ def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "search" in bad.stderr.lower()
     bad = cli("--search", "pareto", "--objective", "lowest:tokens", "--out", str(tmp_path / "y"))
     assert bad.returncode == 2 and "max:NAME or min:NAME" in (bad.stderr + bad.stdout)
+
+
+def test_the_demos_example_runs_a_search_and_eval_reads_its_best(tmp_path: Path) -> None:
+    example = str(HERE.parents[1] / "examples" / "object_counting_demos.py")
+    run = tmp_path / "demos"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "textgrad_lab",
+            "optimize",
+            example,
+            "--model",
+            "mock",
+            "--steps",
+            "1",
+            "--out",
+            str(run),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    state = json.loads((run / "search.json").read_text())
+    assert state["config"]["demo_sets"] == 3 and state["demos"] == []  # the mock passes nothing
+    assert state["history"][-1]["kind"] == "demos"
+    scored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "textgrad_lab",
+            "eval",
+            example,
+            "--params",
+            str(run),
+            "--model",
+            "mock",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert scored.returncode == 0 and "test:" in scored.stdout, scored.stderr

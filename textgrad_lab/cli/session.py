@@ -36,15 +36,25 @@ def splits_of(workflow: Workflow, data: str | None, split: Any, seed: int) -> An
 
 
 def load_run_parameters(workflow: Workflow, run_dir: str | Path) -> dict[str, Any]:
-    """Set the workflow's parameters to the values a run saved; returns them."""
+    """Set the workflow's parameters to the values a run saved (a search's best
+    candidate); returns them."""
     from textgrad_lab.train.checkpoint import load_checkpoint
     from textgrad_lab.train.serialize import decode
 
-    try:
-        ckpt = load_checkpoint(run_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        raise usage_error(str(exc), "give the run directory that optimize printed") from None
-    values = {name: decode(p["value"]) for name, p in ckpt.params.items()}
+    if (Path(run_dir) / "search.json").exists():  # a search: its best candidate
+        from textgrad_lab.train.search.state import load_state
+
+        try:
+            best = load_state(Path(run_dir)).pool.best().record
+        except ValueError as exc:
+            raise usage_error(str(exc), "give the run directory that optimize printed") from None
+        values = {name: best.value(name) for name in best.names()}
+    else:
+        try:
+            ckpt = load_checkpoint(run_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            raise usage_error(str(exc), "give the run directory that optimize printed") from None
+        values = {name: decode(p["value"]) for name, p in ckpt.params.items()}
     try:
         workflow.set_parameter_values(values)
     except WorkflowError as exc:

@@ -294,6 +294,8 @@ class Search:
                     if stop is not None and self.config.demo_sets and not s.demos_chosen:
                         await choose_phase(self)
                         self._commit(before)
+                        if self.on_iteration is not None:
+                            self.on_iteration(s.history[-1])
                         continue
                     if stop is not None:
                         s.status, s.message = stop
