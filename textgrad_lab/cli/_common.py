@@ -118,6 +118,10 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             raise _fail("interrupted", EXIT_FAILED) from None
         except Exception as exc:
+            if getattr(exc, "user_error", False):  # already one line with the fix
+                if debug_enabled():
+                    stderr().print(traceback.format_exc(), markup=False)
+                raise _fail(str(exc), EXIT_USAGE) from None
             if debug_enabled():
                 stderr().print(traceback.format_exc(), markup=False)
                 hint = ""

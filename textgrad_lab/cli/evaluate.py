@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +42,9 @@ def _run_options(run_dir: Path | None) -> dict[str, Any]:
     path = run_dir / "cli.json"
     if not path.exists():
         return {}
-    saved = json.loads(path.read_text(encoding="utf-8")).get("options", {})
+    from textgrad_lab.train.checkpoint import read_run_json
+
+    saved = read_run_json(path).get("options", {})
     # The same data and split as the run, so "test" means the run's test examples.
     keep = ("data", "split", "seed", "model", "api_base", "api_key_env", "timeout", "retries")
     return {k: saved[k] for k in keep if k in saved}

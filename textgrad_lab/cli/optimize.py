@@ -52,7 +52,9 @@ def _saved_options(run_dir: Path) -> dict[str, Any]:
     path = run_dir / CLI_FILE
     if not path.exists():
         return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("options", {}))
+    from textgrad_lab.train.checkpoint import read_run_json
+
+    return dict(read_run_json(path).get("options", {}))
 
 
 def _total_steps(opts: RunOptions, n_train: int) -> int:
@@ -254,7 +256,11 @@ def _run(
         return
 
     from textgrad_lab.cli.progress import RichProgress
+    from textgrad_lab.train.journal import UsageJournal
 
+    # Every call of this command goes to the run's journal, the final graph's included.
+    journal = UsageJournal(run_dir)
+    engines.usage.add_listener(journal)
     try:
         progress = RichProgress(console, total)
         trainer = Trainer(
@@ -293,6 +299,8 @@ def _run(
             raise usage_error(str(exc)) from None
         except Exception as exc:
             progress.stop()
+            if getattr(exc, "user_error", False):  # a damaged run file: its own line
+                raise
             raise CliError(
                 f"the run failed at step {trainer.state.step + 1} ({type(exc).__name__}: {exc}); "
                 f"its last checkpoint is in {run_dir}",
@@ -319,15 +327,16 @@ def _run(
         from textgrad_lab.cli.report import write_report
 
         report = write_report(run_dir)
-        _summary(console, result, engines)
+        _summary(console, result, engines, run_dir)
         console.print(f"run directory: {run_dir}")
         console.print(f"report: {report}")
 
     finally:
+        engines.usage.remove_listener(journal)
         close_executor(executor_obj)
 
 
-def _summary(console: Any, result: Any, engines: Engines) -> None:
+def _summary(console: Any, result: Any, engines: Engines, run_dir: Path) -> None:
     init = result.initial_val_score
     final = result.val_score
     scores = (
@@ -336,9 +345,13 @@ def _summary(console: Any, result: Any, engines: Engines) -> None:
         if init is not None and final is not None and result.best_score is not None
         else "no validation split"
     )
-    u = engines.usage.total
+    from textgrad_lab.train.journal import journal_total
+
+    # The run's journal: the same totals as the report's "whole run" row (every call of
+    # every process that worked on this run directory, killed steps included).
+    u = journal_total(run_dir)
     console.print(
-        f"{result.status}: {result.steps} steps; {scores}; {u.calls} LLM calls, "
+        f"{result.status}: {result.steps} steps; {scores}; whole run: {u.calls} LLM calls, "
         f"{u.total_tokens} tokens, ${u.cost_usd:.4f}"
     )
     from textgrad_lab.train.outcome import run_summary

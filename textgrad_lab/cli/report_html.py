@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from textgrad_lab.cli.graph_html import graph_svg, page
+from textgrad_lab.train.checkpoint import read_run_json
+from textgrad_lab.train.journal import journal_total
 
 # The run directory's files are those written by textgrad_lab.train.checkpoint:
 # history.jsonl, params.json, usage.json, eval/<split>.json; graph.json and
@@ -17,26 +19,23 @@ from textgrad_lab.cli.graph_html import graph_svg, page
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return None
+    return read_run_json(path)
 
 
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / "history.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return read_run_json(path, lines=True)
 
 
 def read_evals(run_dir: Path) -> dict[str, dict[str, Any]]:
     folder = run_dir / "eval"
     if not folder.is_dir():
         return {}
-    return {
-        p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))
-    }
+    return {p.stem: read_run_json(p) for p in sorted(folder.glob("*.json"))}
 
 
 def score_plot(
@@ -201,10 +200,15 @@ def build_report(run_dir: Path) -> str:
     rows = [_usage_row(f"step {s['step']}", s) for s in usage.get("steps", [])]
     for split, result in evals.items():
         rows.append(_usage_row(f"evaluation: {split}", result.get("usage", {})))
-    if usage.get("run"):
-        rows.append(_usage_row("whole run", usage["run"]))
     if usage.get("abandoned", {}).get("calls"):
         rows.append(_usage_row("abandoned step attempts", usage["abandoned"]))
+    journal = journal_total(run_dir)
+    if journal.calls:
+        # The journal: every call made for this run, killed steps included (the same
+        # totals the terminal printed at the end of the run).
+        rows.append(_usage_row("whole run (every call)", journal.model_dump()))
+    elif usage.get("run"):
+        rows.append(_usage_row("whole run", usage["run"]))
     parts.append(
         "<table><tr><th></th><th>calls</th><th>cache hits</th><th>prompt tokens</th>"
         "<th>completion tokens</th><th>cost (USD)</th></tr>" + "".join(rows) + "</table>"

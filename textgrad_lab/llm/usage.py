@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -92,6 +92,9 @@ class UsageTotals(BaseModel):
         self.latency_s += latency_s
 
 
+UsageListener = Callable[[str, UsageTotals], None]
+
+
 class UsageSnapshot(BaseModel):
     """A point-in-time copy of a tracker, safe to export (no secrets in it)."""
 
@@ -117,6 +120,7 @@ class UsageTracker:
         self._inflight_calls = 0
         self._inflight_tokens = 0
         self._inflight_cost = 0.0
+        self._listeners: dict[UsageListener, int] = {}  # listener -> times added
 
     # -- scopes ---------------------------------------------------------------
     scope = staticmethod(usage_scope)
@@ -166,11 +170,38 @@ class UsageTracker:
         with self._lock:
             for bucket in self._buckets(model):
                 bucket.add(c)
+        if self._listeners:
+            one = UsageTotals()
+            one.add(c)
+            self._tell(model, one)
 
     def record_error(self, model: str, attempts: int, latency_s: float) -> None:
         with self._lock:
             for bucket in self._buckets(model):
                 bucket.add_error(attempts, latency_s)
+        if self._listeners:
+            one = UsageTotals()
+            one.add_error(attempts, latency_s)
+            self._tell(model, one)
+
+    # -- listeners: each call's usage as it is recorded (e.g. a run's usage journal) --
+    def add_listener(self, listener: UsageListener) -> None:
+        """Call ``listener(model, usage_of_one_call)`` after each call. An equal listener
+        added twice is called once, and stays until removed as often as it was added."""
+        with self._lock:
+            self._listeners[listener] = self._listeners.get(listener, 0) + 1
+
+    def remove_listener(self, listener: UsageListener) -> None:
+        with self._lock:
+            left = self._listeners.get(listener, 0) - 1
+            if left > 0:
+                self._listeners[listener] = left
+            else:
+                self._listeners.pop(listener, None)
+
+    def _tell(self, model: str, one: UsageTotals) -> None:
+        for listener in list(self._listeners):
+            listener(model, one)
 
     # -- reading --------------------------------------------------------------
     @property

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from textgrad_lab.llm.usage import UsageTotals
 from textgrad_lab.scrub import scrub_text
@@ -227,22 +227,59 @@ def write_views(run: RunDir, ckpt: Checkpoint) -> None:
     )
 
 
+class RunFileError(ValueError):
+    """A run file that cannot be read: one line naming the file, what is wrong with it
+    and what to do (``user_error``: the command line prints it as it is)."""
+
+    user_error = True
+
+
+_DAMAGED_FIX = (
+    "it was cut short or edited by hand: restore it from a copy, or start a new run "
+    "with another --out"
+)
+
+
+def read_run_json(file: Path, *, lines: bool = False) -> Any:
+    """The JSON in a run file (a list of records with ``lines=True``, for ``.jsonl``);
+    a damaged file is a :class:`RunFileError`."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RunFileError(f"{file} is not UTF-8 text; {_DAMAGED_FIX}") from None
+    try:
+        if lines:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}" if not lines else "a line"
+        raise RunFileError(
+            f"{file} is not valid JSON ({exc.msg} at {where}); {_DAMAGED_FIX}"
+        ) from None
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a run directory's checkpoint (or a checkpoint file) with a clear error."""
     p = Path(path)
     file = p / "checkpoint.json" if p.is_dir() or not p.suffix else p
     if not file.exists():
         raise FileNotFoundError(f"no checkpoint at {file}: is {p} a run directory?")
-    try:
-        ckpt = Checkpoint.model_validate_json(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{file} is not a readable textgrad-lab checkpoint: {exc}") from None
-    if ckpt.format != FORMAT or ckpt.version > VERSION:
-        raise ValueError(
-            f"{file} is a {ckpt.format} v{ckpt.version} file; this version reads {FORMAT} "
-            f"v{VERSION}"
+    data = read_run_json(file)
+    if isinstance(data, dict) and (
+        data.get("format") != FORMAT or int(data.get("version") or 0) > VERSION
+    ):
+        raise RunFileError(
+            f"{file} is a {data.get('format')} v{data.get('version')} file; this version "
+            f"reads {FORMAT} v{VERSION}: open it with the textgrad-lab that wrote it"
         )
-    return ckpt
+    try:
+        return Checkpoint.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "the top level"
+        raise RunFileError(
+            f"{file} is not a complete checkpoint ({where}: {first['msg']}); {_DAMAGED_FIX}"
+        ) from None
 
 
 def encode_params(params: list[Any]) -> dict[str, dict[str, Any]]:

@@ -67,6 +67,7 @@ from textgrad_lab.train.history import (
     TrainResult,
     add_usage,
 )
+from textgrad_lab.train.journal import journaling
 from textgrad_lab.train.lock import hold as hold_run_dir
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
@@ -212,7 +213,8 @@ class Trainer:
         With a run directory, the result is saved as ``eval/<split>.json``."""
         ds = as_dataset(data, split)
         executor = LocalExecutor(concurrency) if concurrency is not None else None
-        result = await self._evaluate(ds, split, executor)
+        with journaling(self.run.path if self.run is not None else None, self.meter.trackers):
+            result = await self._evaluate(ds, split, executor)
         if save and self.run is not None:
             write_json(
                 self.run.eval_file(split),
@@ -402,7 +404,8 @@ class Trainer:
         with status ``"failed"``; either way resuming repeats the unfinished step.
         The run directory is locked meanwhile (:mod:`textgrad_lab.train.lock`).
         """
-        with hold_run_dir(self.run.path if self.run is not None else None):
+        path = self.run.path if self.run is not None else None
+        with hold_run_dir(path), journaling(path, self.meter.trackers):
             return await self._afit(resume)
 
     async def _afit(self, resume: bool) -> TrainResult:
