@@ -3,7 +3,8 @@
 Two levels (see docs/threat-model.md):
 - ``bwrap``: bubblewrap gives the child a read-only view of the file system with the
   caller's home and working directory hidden, a private ``/tmp``, its own PID, IPC
-  and network namespaces (no network), and dies with its parent.
+  and network namespaces (no network; the judge is PID 1, so no bubblewrap process
+  the code could reach sits inside), and dies with its parent.
 - ``weak``: a plain subprocess in a fresh scratch folder, run under a throw-away
   user id, so it cannot read the caller's processes or home; it can read
   world-readable files and reach the network. Only on explicit request.
@@ -39,7 +40,7 @@ BWRAP_BASE = (
     "--dev", "/dev",
     "--proc", "/proc",
     "--perms", "1777", "--tmpfs", "/tmp",
-    "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+    "--unshare-pid", "--as-pid-1", "--unshare-ipc", "--unshare-uts",
     "--die-with-parent", "--new-session",
 )  # fmt: skip
 # Directories the sandbox never hides, even when they are the caller's home or cwd.

@@ -241,9 +241,10 @@ def run_child(
             "RLIMIT_CPU": math.ceil(cpu),
             "RLIMIT_FSIZE": limits.max_file_mb << 20,
             "RLIMIT_CORE": 0,
-            # Counted per user across the machine: it bounds the code only when the
-            # code has a user id of its own.
-            "RLIMIT_NPROC": limits.max_procs if uid is not None else None,
+            # Counted per user id: the run's own when we are root, else the processes
+            # of this user inside bubblewrap's user namespace (Linux 5.14 and later;
+            # older kernels count all of the user's processes).
+            "RLIMIT_NPROC": limits.max_procs,
         },
     }
     reply_r, reply_w = os.pipe()
