@@ -1,14 +1,37 @@
-"""Hooks a progress display (or a logger) attaches to a Trainer.
+"""Hooks a progress display (or a logger, a tracer) attaches to a Trainer.
 
 Subclass :class:`Callback` and override what you need; every hook does nothing by
 default. Hooks run on the driver, in the event loop, and should return quickly.
+
+Besides the moment hooks (``on_step_end``, ...), :meth:`Callback.phase` wraps each
+phase of a run in a context manager, so a tracer can time it, nest what happens inside
+it (LLM calls included) and see it fail. The phases, outermost first::
+
+    run                      Trainer.afit, from loading the checkpoint to the end
+      step                   one optimizer step (attributes: step)
+        sample               one example of the minibatch (example_id, index, backward)
+          forward            the workflow traced on the example
+          metric             its score and critique
+          backward           the reverse sweep from its output
+        update               the optimizer's step
+        eval                 a validation run inside the step (split, examples)
+          sample ...
+      eval                   the initial validation, and Trainer.evaluate
+
+Samples run on the driver with the local executor; a remote executor ships the work
+without the hook, so its samples appear only as the time of their step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+#: ``phase(name, attributes)``: what a :class:`~textgrad_lab.train.sample.SampleWork` calls
+#: around the parts of a sample (the Trainer binds it to its callbacks).
+PhaseHook = Callable[[str, dict[str, Any]], AbstractContextManager[Any]]
 
 if TYPE_CHECKING:
     from textgrad_lab.train.data import Example
@@ -40,6 +63,13 @@ class Callback:
     def on_checkpoint(self, trainer: Trainer, path: Path) -> None: ...
 
     def on_train_end(self, trainer: Trainer, result: TrainResult) -> None: ...
+
+    def phase(
+        self, trainer: Trainer, name: str, attributes: dict[str, Any]
+    ) -> AbstractContextManager[Any]:
+        """A context manager around the phase ``name`` (see the module docstring); an
+        exception raised inside the phase passes through it."""
+        return nullcontext()
 
 
 class CallbackList(Callback):
@@ -75,6 +105,22 @@ class CallbackList(Callback):
 
     def on_train_end(self, trainer: Trainer, result: TrainResult) -> None:
         self._each("on_train_end", trainer, result)
+
+    def phase(
+        self, trainer: Trainer, name: str, attributes: dict[str, Any]
+    ) -> AbstractContextManager[Any]:
+        wrapping = [cb for cb in self.callbacks if type(cb).phase is not Callback.phase]
+        if not wrapping:
+            return nullcontext()
+        return _nested(cb.phase(trainer, name, attributes) for cb in wrapping)
+
+
+@contextmanager
+def _nested(managers: Iterable[AbstractContextManager[Any]]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for m in managers:
+            stack.enter_context(m)
+        yield
 
 
 class PrintProgress(Callback):

@@ -15,6 +15,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -166,6 +167,9 @@ class SampleWork:
       default) or a function ``seed(result, example, output_node)``.
     - ``params`` limits backward to the parameters being trained.
     - ``backward_on="failed"`` skips backward for samples scoring ``>= perfect_score``.
+    - ``phase(name, attributes)``: a context manager around the sample and its
+      ``forward``, ``metric`` and ``backward`` (see :mod:`textgrad_lab.train.callbacks`);
+      it stays on the driver: pickling the work drops it.
     """
 
     workflow: Workflow
@@ -177,6 +181,13 @@ class SampleWork:
     backward_concurrency: int = 16
     backward_on: Literal["all", "failed"] = "all"
     perfect_score: float = 1.0
+    phase: Callable[[str, dict[str, Any]], AbstractContextManager[Any]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "phase": None}
+
+    def _phase(self, name: str, attributes: dict[str, Any]) -> AbstractContextManager[Any]:
+        return self.phase(name, attributes) if self.phase is not None else nullcontext()
 
     async def _forward(self, example: Example) -> tuple[Graph, Any, BaseException | None]:
         unavailable: BaseException | None = None
@@ -228,8 +239,14 @@ class SampleWork:
         return feedback(out, result.feedback, score=result.score, needs_change=not right)
 
     async def __call__(self, example: Example, index: int) -> SampleResult:
+        attributes = {"example_id": example.id, "index": index}
+        with self._phase("sample", {**attributes, "backward": self.propagator is not None}):
+            return await self._run(example, index, attributes)
+
+    async def _run(self, example: Example, index: int, attributes: dict[str, Any]) -> SampleResult:
         start = time.perf_counter()
-        graph, out, unavailable = await self._forward(example)
+        with self._phase("forward", attributes):
+            graph, out, unavailable = await self._forward(example)
         if unavailable is not None:
             return self._failed(example, index, str(unavailable), start)
         node = out if isinstance(out, Node) else None
@@ -242,7 +259,8 @@ class SampleWork:
             )
         else:
             try:
-                metric = await score_output(self.metric, value, example)
+                with self._phase("metric", attributes):
+                    metric = await score_output(self.metric, value, example)
             except Exception as exc:
                 if fatal_cause(exc) is not None:
                     raise
@@ -265,14 +283,15 @@ class SampleWork:
                 )
             numeric = isinstance(self.propagator, VJPPropagator)
             if not (error is not None and numeric):  # an error has no numeric gradient
-                grads = await graph.abackward(
-                    node,
-                    seed=self._seed(metric, example, node),
-                    propagator=self.propagator,
-                    params=self.params,
-                    depth=self.depth,
-                    concurrency=self.backward_concurrency,
-                )
+                with self._phase("backward", attributes):
+                    grads = await graph.abackward(
+                        node,
+                        seed=self._seed(metric, example, node),
+                        propagator=self.propagator,
+                        params=self.params,
+                        depth=self.depth,
+                        concurrency=self.backward_concurrency,
+                    )
         return SampleResult(
             index=index,
             example_id=example.id,

@@ -35,6 +35,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,11 @@ class Trainer:
             backward_concurrency=c.backward_concurrency,
             backward_on=c.backward_on,
             perfect_score=c.perfect_score,
+            phase=self._phase,
         )
+
+    def _phase(self, name: str, attributes: dict[str, Any]) -> AbstractContextManager[Any]:
+        return self.callbacks.phase(self, name, attributes)
 
     def _on_result(self, phase: str) -> Any:
         return lambda r: self.callbacks.on_sample_end(self, phase, r)
@@ -188,16 +193,17 @@ class Trainer:
     async def _evaluate(
         self, data: Dataset, split: str, executor: Executor | None = None
     ) -> EvalResult:
-        self.callbacks.on_eval_start(self, split, len(data))
-        result = await evaluate_samples(
-            executor or self.executor,
-            self._work(backward=False),
-            list(data),
-            split=split,
-            meter=self.meter,
-            on_result=self._on_result(split),
-        )
-        self.callbacks.on_eval_end(self, split, result)
+        with self._phase("eval", {"split": split, "examples": len(data)}):
+            self.callbacks.on_eval_start(self, split, len(data))
+            result = await evaluate_samples(
+                executor or self.executor,
+                self._work(backward=False),
+                list(data),
+                split=split,
+                meter=self.meter,
+                on_result=self._on_result(split),
+            )
+            self.callbacks.on_eval_end(self, split, result)
         return check_scored(result)
 
     async def aevaluate(
@@ -312,7 +318,8 @@ class Trainer:
                 record_score = getattr(self.optimizer, "record_score", None)
                 if callable(record_score):
                     record_score(train_score)
-                report = await self.optimizer.astep()
+                with self._phase("update", {"step": k}):
+                    report = await self.optimizer.astep()
                 failure = step_failure(results, report)
         if failure is not None:  # a failed step changes nothing
             self.program.restore(before)
@@ -405,7 +412,11 @@ class Trainer:
         The run directory is locked meanwhile (:mod:`textgrad_lab.train.lock`).
         """
         path = self.run.path if self.run is not None else None
-        with hold_run_dir(path), journaling(path, self.meter.trackers):
+        with (
+            hold_run_dir(path),
+            journaling(path, self.meter.trackers),
+            self._phase("run", {"run_dir": str(path or "")}),
+        ):
             return await self._afit(resume)
 
     async def _afit(self, resume: bool) -> TrainResult:
@@ -426,7 +437,8 @@ class Trainer:
                     self.state.status, self.state.message = ("failed", failed) if failed else reason
                     self._save()
                     break
-                record = await self._step()
+                with self._phase("step", {"step": self.state.step + 1}):
+                    record = await self._step()
                 self._save()
                 self.callbacks.on_step_end(self, record)
             except Exception as exc:
