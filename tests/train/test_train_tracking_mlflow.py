@@ -39,7 +39,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     client = MlflowClient(uri)
-    for name in ("plain", "killed", "filled", "found"):
+    for name in ("plain", "killed", "filled", "found", "flow"):
         client.create_experiment(name, artifact_location=(folder / name).as_uri())
     return uri
 
@@ -224,3 +224,37 @@ def test_mlflow_key_of_params_and_metrics_never_hold_secrets() -> None:
 
     flat: dict[str, Any] = flatten({"a": {"token": "abc123456", "b": [1, 2]}, "x": None}, "m")
     assert flat == {"m.a.token": "***", "m.a.b": "[1, 2]"}
+
+
+def test_optimize_command_logs_to_mlflow_and_writes_traces(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from textgrad_lab.cli import app
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "flow")]).exit_code == 0
+    out = tmp_path / "run"
+    args = ["optimize", str(tmp_path / "flow.py"), "--model", "mock", "--out", str(out)]
+    res = runner.invoke(app, [*args, "--steps", "1", "--mlflow", "--otel"])
+    assert res.exit_code == 0, res.output
+    ref = RunRef.model_validate_json((out / RUN_FILE).read_text())
+    assert f"MLflow run {ref.run_id}" in res.stdout and "traces.jsonl" in res.stdout
+    res = runner.invoke(
+        app, ["optimize", str(tmp_path / "flow.py"), "--resume", str(out), "--steps", "2"]
+    )
+    assert res.exit_code == 0, res.output  # --mlflow and --otel kept from the saved options
+
+    client = MlflowClient(store)
+    run = client.get_run(ref.run_id)
+    assert run.info.experiment_id == client.get_experiment_by_name("flow").experiment_id
+    assert run.data.params["meta.cli.options.model"] == "mock"
+    assert steps_of(client, ref.run_id, "train_score") == [1, 2]
+    assert {"run/report.html", "run/graph.json", "run/params.json"} <= artifacts(client, ref.run_id)
+    spans = [json.loads(line) for line in (out / "traces.jsonl").read_text().splitlines()]
+    assert sum(s["name"] == "run" for s in spans) == 2  # one trace per process
+    assert sum(s["name"] == "step" for s in spans) == 2
+    assert any(s["name"] == "chat mock" for s in spans)

@@ -127,6 +127,21 @@ def optimize(
         int | None,
         typer.Option(help="Search the kind='demos' parameter too: bootstrapped sets to try [0]."),
     ] = None,
+    mlflow: Annotated[
+        bool | None,
+        typer.Option(
+            "--mlflow/--no-mlflow",
+            help="Log to MLflow ($MLFLOW_TRACKING_URI, else RUN_DIR/mlflow.db; the 'mlflow' extra).",
+        ),
+    ] = None,
+    otel: Annotated[
+        bool | None,
+        typer.Option(
+            "--otel/--no-otel",
+            help="OpenTelemetry spans to RUN_DIR/traces.jsonl and $OTEL_EXPORTER_OTLP_ENDPOINT "
+            "(the 'otel' extra).",
+        ),
+    ] = None,
 ) -> None:
     """Optimize the workflow's parameters: forward, feedback, backward, optimizer step,
     validation-gated, with a checkpoint after every step.
@@ -142,6 +157,8 @@ def optimize(
       textgrad-lab optimize my_flow.py --resume runs/try1
 
       textgrad-lab optimize my_flow.py --search pareto --max-metric-calls 400
+
+      textgrad-lab optimize my_flow.py --mlflow --otel
     """
     allow_weak_sandbox(allow_weak)
     wf = open_workflow(workflow)
@@ -179,6 +196,8 @@ def optimize(
         "max_metric_calls": max_metric_calls,
         "objective": objective or None,
         "demo_sets": demo_sets,
+        "mlflow": mlflow,
+        "otel": otel,
     }
     opts = resolve(
         cli, config, workflow_defaults={**wf.defaults, **without_stale_server(saved, cli)}
@@ -236,6 +255,12 @@ def _run(
     (run_dir / CLI_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
     if opts.search != "greedy":
+        if opts.mlflow or opts.otel:
+            close_executor(executor_obj)
+            raise usage_error(
+                f"--mlflow and --otel track Trainer runs, not --search {opts.search}",
+                "drop --mlflow/--otel, or run without --search",
+            )
         from textgrad_lab.cli.search_run import run_search
 
         try:
@@ -256,12 +281,15 @@ def _run(
         return
 
     from textgrad_lab.cli.progress import RichProgress
+    from textgrad_lab.cli.tracking import Tracking
     from textgrad_lab.train.journal import UsageJournal
 
     # Every call of this command goes to the run's journal, the final graph's included.
     journal = UsageJournal(run_dir)
     engines.usage.add_listener(journal)
+    tracking: Tracking | None = None
     try:
+        tracking = Tracking(opts, run_dir, wf.name, [engines.student, engines.optimizer])
         progress = RichProgress(console, total)
         trainer = Trainer(
             bind_engine(wf.forward, engines.student),
@@ -271,7 +299,7 @@ def _run(
             val=splits.val,
             executor=executor_obj,
             run_dir=run_dir,
-            callbacks=[progress],
+            callbacks=[progress, *tracking.callbacks],
             usage=engines.usage,
             meta={"cli": record},
             # The run's data seed goes in the config: Trainer's own `seed=` is the backward seed.
@@ -327,12 +355,17 @@ def _run(
         from textgrad_lab.cli.report import write_report
 
         report = write_report(run_dir)
+        tracking.finish()
         _summary(console, result, engines, run_dir)
         console.print(f"run directory: {run_dir}")
         console.print(f"report: {report}")
+        for line in tracking.describe():
+            console.print(line)
 
     finally:
         engines.usage.remove_listener(journal)
+        if tracking is not None:
+            tracking.close()
         close_executor(executor_obj)
 
 
