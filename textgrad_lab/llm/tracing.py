@@ -32,8 +32,8 @@ from typing import Any
 
 from textgrad_lab.llm.errors import LLMError
 from textgrad_lab.llm.middleware import Handler
-from textgrad_lab.llm.redact import redact
 from textgrad_lab.llm.types import Completion, Request
+from textgrad_lab.scrub import scrub_text as redact
 
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 

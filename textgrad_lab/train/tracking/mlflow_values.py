@@ -10,9 +10,9 @@ import json
 import re
 from typing import Any
 
+from textgrad_lab.scrub import scrub
 from textgrad_lab.train.checkpoint import plain
 from textgrad_lab.train.history import StepRecord
-from textgrad_lab.train.serialize import scrub
 
 MAX_PARAM_VALUE = 500  # what every MLflow version accepts
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")

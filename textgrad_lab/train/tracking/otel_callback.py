@@ -31,7 +31,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textgrad_lab.llm.redact import redact
+from textgrad_lab.scrub import scrub_text as redact
 from textgrad_lab.train.callbacks import Callback
 from textgrad_lab.train.tracking import require
 
