@@ -258,3 +258,18 @@ def test_optimize_command_logs_to_mlflow_and_writes_traces(
     assert sum(s["name"] == "run" for s in spans) == 2  # one trace per process
     assert sum(s["name"] == "step" for s in spans) == 2
     assert any(s["name"] == "chat mock" for s in spans)
+
+
+def test_tracking_a_search_run_is_refused(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from textgrad_lab.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "flow")]).exit_code == 0
+    res = runner.invoke(
+        app,
+        ["optimize", str(tmp_path / "flow.py"), "--model", "mock", "--search", "beam", "--otel"],
+    )
+    assert res.exit_code == 2
+    assert "--search beam" in res.output and "drop --mlflow/--otel" in res.output
