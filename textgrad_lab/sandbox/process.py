@@ -24,9 +24,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from textgrad_lab.sandbox.child import program
+from textgrad_lab.sandbox.child.wire import STARTED
 from textgrad_lab.sandbox.errors import SandboxStartError
 from textgrad_lab.sandbox.isolation import (
     BWRAP_BASE,
@@ -35,7 +36,6 @@ from textgrad_lab.sandbox.isolation import (
     choose_isolation,
     mount_args,
 )
-from textgrad_lab.sandbox.worker import STARTED
 
 # Root drops to a random uid from this range, far above any account a system hands out.
 UID_BASE, UID_SPAN = 0x50000000, 1 << 24
@@ -92,10 +92,6 @@ def child_env(extra: dict[str, str], home: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
-
-
-def _worker_source() -> str:
-    return Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 
 
 class _Capped:
@@ -219,7 +215,7 @@ def kill_user(uid: int) -> None:
 def run_child(
     request: dict[str, Any], limits: Limits, wanted: IsolationChoice
 ) -> tuple[RawRun, str | None]:
-    """Run the worker on ``request``; returns the raw run and, when the weak sandbox
+    """Run the judge on ``request``; returns the raw run and, when the weak sandbox
     stands in for an unusable bubblewrap, the reason (the caller warns about it).
 
     Raises :class:`SandboxUnavailable` when the isolation asked for cannot be had and
@@ -227,13 +223,13 @@ def run_child(
     isolation, bwrap, problem = choose_isolation(wanted)
     uid = _sandbox_uid()
     cpu = limits.cpu_time_s if limits.cpu_time_s is not None else limits.timeout_s + KILL_GRACE_S
-    worker = _worker_source()
+    worker = program()
     request = {
         **request,
         "timeout_s": limits.timeout_s,
         "uid": uid,
         # The weak sandbox runs the interpreter where it is installed, maybe in a
-        # private home: its import path travels as descriptors (worker.confine).
+        # private home: its import path travels as descriptors (child/confine.py).
         "remap": isolation == "weak",
         "worker_source": worker,
         "limits": {
@@ -259,7 +255,7 @@ def run_child(
         if not limits.allow_network:
             cmd.append("--unshare-net")
         if uid is not None:
-            # Only what the worker needs to switch to its own user id; that switch then
+            # Only what the judge needs to switch to its own user id; that switch then
             # clears every capability.
             cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         cmd += ["--chdir", "/tmp", "--", *python]

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from textgrad_lab.sandbox.child.report import CODE_FILE, TESTS_FILE
 from textgrad_lab.sandbox.errors import (
     BwrapUnavailable,
     SandboxError,
@@ -39,7 +40,6 @@ from textgrad_lab.sandbox.models import (
     tail,
 )
 from textgrad_lab.sandbox.process import RawRun, run_child
-from textgrad_lab.sandbox.worker import CODE_FILE, TESTS_FILE
 
 __all__ = [
     "BwrapUnavailable",
