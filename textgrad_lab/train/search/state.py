@@ -1,7 +1,9 @@
 """What a search saves: its settings, budgets, pool, position and random state.
 
 The file is ``search.json`` in the run directory, replaced atomically after every
-iteration; ``pool.json`` beside it is a plain view for people and reports.
+iteration; ``pool.json`` (the candidates without their per-example scores) and
+``history.jsonl`` (one proposal or merge per line) beside it are views for people and
+reports.
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ def save_state(run_dir: Path, state: SearchState) -> None:
         ],
     }
     atomic_write_text(run_dir / "pool.json", json.dumps(view, indent=1, ensure_ascii=False) + "\n")
+    steps = [r for r in state.history if r.kind != "demos"]
+    atomic_write_text(run_dir / "history.jsonl", "".join(r.model_dump_json() + "\n" for r in steps))
 
 
 def load_state(run_dir: Path) -> SearchState:
