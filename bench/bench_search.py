@@ -38,6 +38,13 @@ LANDSCAPES: dict[str, dict[str, Any]] = {
 }
 
 
+def stop_when_best(search: Search, land: Landscape) -> None:
+    """End the run once the best program is in the pool (what is measured is already
+    known then; the rest of the budget would only cost time)."""
+    if any(land.is_best(c.record) for c in search.state.pool.candidates):
+        search.config.max_iterations = search.state.iteration
+
+
 def ours(land: Landscape, strategy: str, seed: int, cap: int) -> int | None:
     prog = ScriptedProgram(land)
     search = Search(
@@ -51,6 +58,7 @@ def ours(land: Landscape, strategy: str, seed: int, cap: int) -> int | None:
         minibatch_size=3,
         seed=seed,
         budget=SearchBudget(max_metric_calls=cap),
+        on_iteration=lambda rec: stop_when_best(search, land),
     )
     state = search.fit()
     hits = [c.found_at for c in state.pool.candidates if land.is_best(c.record)]
@@ -115,6 +123,7 @@ def gepa_run(land: Landscape, seed: int, cap: int, merge: bool, cache: bool = Fa
         cache_evaluation=cache,
         max_metric_calls=cap,
         logger=_Quiet(),
+        stop_callbacks=[lambda state: any(land.is_best(c) for c in state.program_candidates)],
         seed=seed,
     )
     hits = [

@@ -57,6 +57,8 @@ _EXPORTS = {
     "RunDir": "checkpoint",
     "load_checkpoint": "checkpoint",
     "Trainer": "trainer",
+    "Search": "search",
+    "SearchBudget": "search",
     "Workflow": "workflow",
     "WorkflowError": "workflow",
     "load_workflow": "workflow",
