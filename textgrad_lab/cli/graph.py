@@ -9,9 +9,9 @@ import typer
 
 from textgrad_lab.cli._common import handle_errors, stdout, usage_error
 from textgrad_lab.cli.engines import make_engine
-from textgrad_lab.cli.graph_html import graph_page
 from textgrad_lab.cli.options import ApiBaseOption
 from textgrad_lab.cli.session import dataset_of, load_run_parameters, open_workflow, trace_one
+from textgrad_lab.graphs.html import graph_page
 
 FORMATS = ("mermaid", "dot", "json", "graphml", "html")
 SUFFIX_FORMAT = {

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from textgrad_lab.cli._common import handle_errors, stdout, usage_error
-from textgrad_lab.cli.report_html import build_report
+from textgrad_lab.train.report_html import build_report
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textgrad_lab.cli.graph_html import page
+from textgrad_lab.graphs.html import page
 
 
 def tree_plot(candidates: list[dict[str, Any]], frontier: set[int], best: int) -> str:

@@ -200,6 +200,12 @@ class Graph:
     def __repr__(self) -> str:
         return f"Graph({self.name!r}, nodes={len(self)}, edges={self.nx.number_of_edges()})"
 
+    def _repr_html_(self) -> str:
+        """The drawing in a notebook (Jupyter calls this)."""
+        from textgrad_lab.graphs.html import graph_html
+
+        return graph_html(self)
+
     # -- backward -------------------------------------------------------------------
     def backward(
         self,

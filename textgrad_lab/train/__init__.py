@@ -9,7 +9,8 @@
 - :mod:`~textgrad_lab.train.sample`, :mod:`~textgrad_lab.train.executor`: the
   per-sample unit of work and where it runs (``LocalExecutor``, or ``RayExecutor`` with the ``ray`` extra).
 - :mod:`~textgrad_lab.train.trainer`: the ``Trainer``;
-  :mod:`~textgrad_lab.train.checkpoint` documents the run directory layout.
+  :mod:`~textgrad_lab.train.checkpoint` documents the run directory layout;
+  :func:`~textgrad_lab.train.run.load_run` reads one back (it renders in notebooks).
 
 Names load on first use, so ``import textgrad_lab.train`` stays light.
 """
@@ -63,6 +64,9 @@ _EXPORTS = {
     "WorkflowError": "workflow",
     "load_workflow": "workflow",
     "TrainResult": "history",
+    "Run": "run",
+    "RunError": "run",
+    "load_run": "run",
 }
 
 __all__ = sorted(_EXPORTS)

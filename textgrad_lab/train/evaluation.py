@@ -36,6 +36,12 @@ class EvalResult(BaseModel):
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the mean score, then each example's score, output and feedback."""
+        from textgrad_lab.train.report_html import eval_html
+
+        return eval_html(self)
+
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0

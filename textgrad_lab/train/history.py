@@ -104,6 +104,12 @@ class TrainResult(BaseModel):
             run_dir=run_dir,
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the summary, the score curve and each step's diff."""
+        from textgrad_lab.train.run import Run
+
+        return Run.from_result(self)._repr_html_()
+
 
 def add_usage(a: UsageTotals, b: UsageTotals) -> UsageTotals:
     return UsageTotals(**{k: getattr(a, k) + getattr(b, k) for k in UsageTotals.model_fields})

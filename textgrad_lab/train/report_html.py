@@ -1,4 +1,6 @@
-"""The HTML report of a run directory: one self-contained file (images embedded)."""
+"""The HTML of a run (the report page, and a run or training result in a notebook) and of
+an evaluation: the facts, the summary in words, the score curve, each step's diff, the
+calls table, the final parameters and graph. One self-contained file: images embedded."""
 
 from __future__ import annotations
 
@@ -9,33 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textgrad_lab.cli.graph_html import graph_svg, page
-from textgrad_lab.train.checkpoint import read_run_json
+from textgrad_lab.graphs.html import fragment, graph_svg, page
 from textgrad_lab.train.journal import journal_total
-
-# The run directory's files are those written by textgrad_lab.train.checkpoint:
-# history.jsonl, params.json, usage.json, eval/<split>.json; graph.json and
-# cli.json are written by the optimize command.
-
-
-def _read_json(path: Path) -> Any:
-    if not path.exists():
-        return None
-    return read_run_json(path)
-
-
-def read_history(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "history.jsonl"
-    if not path.exists():
-        return []
-    return read_run_json(path, lines=True)
-
-
-def read_evals(run_dir: Path) -> dict[str, dict[str, Any]]:
-    folder = run_dir / "eval"
-    if not folder.is_dir():
-        return {}
-    return {p.stem: read_run_json(p) for p in sorted(folder.glob("*.json"))}
+from textgrad_lab.train.run import Run, load_run
 
 
 def score_plot(
@@ -132,60 +110,54 @@ def _usage_row(label: str, u: dict[str, Any]) -> str:
     )
 
 
-def build_report(run_dir: Path) -> str:
-    history = read_history(run_dir)
-    evals = read_evals(run_dir)
-    params = _read_json(run_dir / "params.json") or {}
-    usage = _read_json(run_dir / "usage.json") or {}
-    meta = _read_json(run_dir / "cli.json") or {}
-    state = (_read_json(run_dir / "checkpoint.json") or {}).get("state", {})
-    initial_val = state.get("initial_val_score")
-    parts: list[str] = []
-
+def _facts(run: Run) -> str:
+    history, meta = run.history, run.meta
     facts = [
-        ("run directory", str(run_dir.resolve())),
+        ("run directory", str(run.path.resolve()) if run.path is not None else "(in memory)"),
         ("workflow", meta.get("workflow", "?")),
         ("model", meta.get("model", "?")),
         ("optimizer", meta.get("optimizer", "?")),
-        ("status", params.get("status", "?")),
+        ("status", run.status),
         ("steps", str(len(history))),
         ("accepted steps", str(sum(1 for h in history if h.get("accepted", True)))),
         ("failed steps", str(sum(1 for h in history if h.get("failed")))),
     ]
-    if initial_val is not None:
-        final = state.get("val_score")
-        facts.append(("validation score", f"{initial_val:.3f} before, {_num(final)} after"))
-    for split, result in evals.items():
+    facts = [(k, v) for k, v in facts if v != "?" or k == "status"]
+    if run.initial_val_score is not None:
+        facts.append(
+            ("validation score", f"{run.initial_val_score:.3f} before, {_num(run.val_score)} after")
+        )
+    for split, result in run.evals.items():
         facts.append((f"{split} score", f"{result['mean']:.3f} over {result['n']} examples"))
-    parts.append(
-        "<table>"
-        + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
-        + "</table>"
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts
     )
+    summary = "".join(f"<p>{html.escape(line)}</p>" for line in run.summary())
+    return f"<table>{rows}</table>{summary}"
 
-    png = score_plot(history, evals, initial_val)
-    parts.append("<h2>Scores</h2>")
-    parts.append(
-        f'<img alt="score curves" src="data:image/png;base64,{png}">'
-        if png
-        else "<p>no steps yet</p>"
-    )
 
-    parts.append("<h2>Steps</h2>")
+def _steps(history: list[dict[str, Any]]) -> list[str]:
+    from textgrad_lab.train.outcome import step_outcome
+
+    parts = ["<h2>Steps</h2>"]
     if not history:
         parts.append("<p>no steps recorded</p>")
     for h in history:
         state = (
             "failed" if h.get("failed") else "accepted" if h.get("accepted", True) else "rejected"
         )
+        outcome = step_outcome(h)
+        # The trainer's decision adds the validation change to an accepted step's line.
+        decision = h.get("decision") if outcome.kind == "accepted" else ""
         u = h.get("usage", {})
         parts.append(
             f"<h3>step {h['step']} (epoch {h.get('epoch', 0)}): "
             f'<span class="{state}">{state}</span></h3>'
-            f"<p>train {_num(h.get('train_score'))} · validation {_num(h.get('val_score'))} · "
-            f"{u.get('calls', 0)} calls · {u.get('prompt_tokens', 0) + u.get('completion_tokens', 0)} "
-            f"tokens · ${u.get('cost_usd', 0.0):.4f} · {h.get('wall_s', 0.0):.1f}s"
-            f"{' · ' + html.escape(h['decision']) if h.get('decision') else ''}</p>"
+            f"<p>{html.escape(outcome.text)} · train {_num(h.get('train_score'))} · "
+            f"validation {_num(h.get('val_score'))} · {u.get('calls', 0)} calls · "
+            f"{u.get('prompt_tokens', 0) + u.get('completion_tokens', 0)} tokens · "
+            f"${u.get('cost_usd', 0.0):.4f} · {h.get('wall_s', 0.0):.1f}s"
+            f"{' · ' + html.escape(decision) if decision else ''}</p>"
         )
         diffs = h.get("diff") or {}
         notes = _update_notes(h.get("optimizer_report"))
@@ -195,39 +167,96 @@ def build_report(run_dir: Path) -> str:
             parts.append("<p>no parameter changed</p>")
         for name, diff in diffs.items():
             parts.append(f"<p><b>{html.escape(name)}</b></p>{_diff_html(diff)}")
+    return parts
 
-    parts.append("<h2>Calls, tokens and cost</h2>")
+
+def _usage_table(run: Run) -> str:
+    usage = run.usage
     rows = [_usage_row(f"step {s['step']}", s) for s in usage.get("steps", [])]
-    for split, result in evals.items():
+    for split, result in run.evals.items():
         rows.append(_usage_row(f"evaluation: {split}", result.get("usage", {})))
     if usage.get("abandoned", {}).get("calls"):
         rows.append(_usage_row("abandoned step attempts", usage["abandoned"]))
-    journal = journal_total(run_dir)
-    if journal.calls:
+    journal = journal_total(run.path) if run.path is not None else None
+    if journal is not None and journal.calls:
         # The journal: every call made for this run, killed steps included (the same
         # totals the terminal printed at the end of the run).
         rows.append(_usage_row("whole run (every call)", journal.model_dump()))
     elif usage.get("run"):
         rows.append(_usage_row("whole run", usage["run"]))
-    parts.append(
+    return (
         "<table><tr><th></th><th>calls</th><th>cache hits</th><th>prompt tokens</th>"
         "<th>completion tokens</th><th>cost (USD)</th></tr>" + "".join(rows) + "</table>"
     )
 
+
+def report_body(run: Run) -> str:
+    parts = [_facts(run)]
+    png = score_plot(run.history, run.evals, run.initial_val_score)
+    parts.append("<h2>Scores</h2>")
+    parts.append(
+        f'<img alt="score curves" src="data:image/png;base64,{png}">'
+        if png
+        else "<p>no steps yet</p>"
+    )
+    parts += _steps(run.history)
+    parts.append("<h2>Calls, tokens and cost</h2>")
+    parts.append(_usage_table(run))
     parts.append("<h2>Final parameters</h2>")
-    for name, p in (params.get("params") or {}).items():
+    for name, p in run.params.items():
         value = p.get("value")
-        text = value if isinstance(value, str) else json.dumps(value, indent=2)
-        parts.append(
-            f"<p><b>{html.escape(name)}</b> ({html.escape(str(p.get('kind')))})</p>"
-            f"<pre>{html.escape(text)}</pre>"
-        )
-
-    graph_file = run_dir / "graph.json"
-    if graph_file.exists():
-        from textgrad_lab.graphs import Graph
-
-        graph = Graph.from_json(graph_file)
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=repr)
+        kind = f" ({html.escape(str(p['kind']))})" if p.get("kind") else ""
+        parts.append(f"<p><b>{html.escape(name)}</b>{kind}</p><pre>{html.escape(text)}</pre>")
+    if run.graph is not None:
         parts.append("<h2>Final graph (one example, final parameters)</h2>")
-        parts.append(f'<div class="svg">{graph_svg(graph)}</div>')
-    return page(f"textgrad-lab run: {run_dir.name}", "\n".join(parts))
+        parts.append(f'<div class="svg">{graph_svg(run.graph)}</div>')
+    return "\n".join(parts)
+
+
+def report_page(run: Run) -> str:
+    return page(f"textgrad-lab run: {run.name}", report_body(run))
+
+
+def report_fragment(run: Run) -> str:
+    return fragment(f"<h2>textgrad-lab run: {html.escape(run.name)}</h2>{report_body(run)}")
+
+
+def build_report(run_dir: Path) -> str:
+    """The report page of a run directory."""
+    return report_page(load_run(run_dir))
+
+
+def eval_html(result: Any, limit: int = 50) -> str:
+    """An evaluation in a notebook: the mean, errors and usage, then each example's score."""
+    u = result.usage
+    head = (
+        f"<p><b>{html.escape(result.split)}: {result.mean:.3f}</b> over {result.n} examples"
+        f"{f', {result.errors} errors' if result.errors else ''} · {u.calls} calls · "
+        f"{u.total_tokens} tokens · ${u.cost_usd:.4f} · {result.wall_s:.1f}s</p>"
+    )
+    rows = []
+    for sample in result.samples[:limit]:
+        shown = sample.get("error") or sample.get("output")
+        rows.append(
+            f"<tr><td>{html.escape(str(sample.get('example_id', '')))}</td>"
+            f"<td>{_num(sample.get('score'))}</td>"
+            f"<td><pre>{html.escape(_clip(shown))}</pre></td>"
+            f"<td><pre>{html.escape(_clip(sample.get('feedback')))}</pre></td></tr>"
+        )
+    more = (
+        f"<p>first {limit} of {len(result.samples)} examples shown</p>"
+        if len(result.samples) > limit
+        else ""
+    )
+    table = (
+        "<table><tr><th>example</th><th>score</th><th>output</th><th>feedback</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return fragment(head + (table if rows else "") + more)
+
+
+def _clip(value: Any, limit: int = 300) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

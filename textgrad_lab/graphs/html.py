@@ -1,4 +1,6 @@
-"""A traced graph as inline SVG and as a self-contained HTML page (no scripts, no CDN)."""
+"""A traced graph as inline SVG, as an HTML fragment (``Graph._repr_html_`` in notebooks)
+and as a self-contained HTML page: no scripts, no CDN. The style is scoped to a
+``tgl`` container, so a fragment does not restyle the notebook around it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from typing import Any
 
 import networkx as nx
 
-from textgrad_lab.graphs import Graph, Node
+from textgrad_lab.graphs.graph import Graph
+from textgrad_lab.graphs.node import Node
 from textgrad_lab.scrub import scrub_text
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 230, 54, 30, 60
@@ -82,24 +85,48 @@ def graph_table(graph: Graph) -> str:
 
 
 STYLE = """
-body { font-family: sans-serif; margin: 2em; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-align: left; }
-pre { white-space: pre-wrap; margin: 0; font-size: 12px; }
-.svg { overflow-x: auto; border: 1px solid #eee; }
-.accepted { color: #166534; } .rejected { color: #991b1b; }
-.failed { color: #fff; background: #991b1b; padding: 0 .3em; }
-del { background: #fde2e2; } ins { background: #dcfce7; text-decoration: none; }
+.tgl { font-family: sans-serif; color: #222; }
+.tgl table { border-collapse: collapse; margin: 1em 0; }
+.tgl td, .tgl th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-align: left; }
+.tgl pre { white-space: pre-wrap; margin: 0; font-size: 12px; }
+.tgl .svg { overflow-x: auto; border: 1px solid #eee; }
+.tgl .accepted { color: #166534; } .tgl .rejected { color: #991b1b; }
+.tgl .failed { color: #fff; background: #991b1b; padding: 0 .3em; }
+.tgl del { background: #fde2e2; } .tgl ins { background: #dcfce7; text-decoration: none; }
 """
 
 
+def fragment(body: str) -> str:
+    """HTML to embed in a page or a notebook cell: the body inside a styled container
+    (secrets scrubbed: it shows values and replies)."""
+    return scrub_text(f'<div class="tgl"><style>{STYLE}</style>{body}</div>')
+
+
 def page(title: str, body: str) -> str:
-    """A self-contained HTML page (secrets scrubbed: it shows values and replies)."""
+    """A self-contained HTML page (secrets scrubbed, as in :func:`fragment`)."""
     return scrub_text(
         f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
+        '</head><body style="margin: 2em; max-width: 1200px">'
+        f"{fragment(f'<h1>{html.escape(title)}</h1>{body}')}</body></html>\n"
     )
 
 
+def graph_body(graph: Graph, *, table: bool = True) -> str:
+    """The drawing, then (optionally) every node's value in a table."""
+    drawing = f'<div class="svg">{graph_svg(graph)}</div>'
+    return drawing + (graph_table(graph) if table else "")
+
+
 def graph_page(graph: Graph, title: str = "computation graph") -> str:
-    return page(title, f'<div class="svg">{graph_svg(graph)}</div>{graph_table(graph)}')
+    return page(title, graph_body(graph))
+
+
+def graph_html(graph: Graph) -> str:
+    """A graph in a notebook: a headline, the drawing, the node values folded away."""
+    n_params = sum(1 for node in graph.nodes() if node.param is not None)
+    head = (
+        f"<p><b>{html.escape(f'Graph {graph.name}' if graph.name else 'Graph')}</b>: {len(graph)} nodes, "
+        f"{graph.nx.number_of_edges()} edges, {n_params} parameters</p>"
+    )
+    table = f"<details><summary>node values</summary>{graph_table(graph)}</details>"
+    return fragment(head + graph_body(graph, table=False) + table)
