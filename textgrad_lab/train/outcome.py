@@ -51,7 +51,14 @@ def step_outcome(record: Any) -> StepOutcome:
         return StepOutcome(kind="failed", text=f"failed: {_short(h.get('error') or 'unknown')}")
     if h.get("changed"):
         val = h.get("val_score")
-        score = f"validation {val:.3f}" if val is not None else f"train {h['train_score']:.3f}"
+        train = h.get("train_score")
+        score = (
+            f"validation {val:.3f}"
+            if val is not None
+            else f"train {train:.3f}"
+            if train is not None
+            else "no score"
+        )
         if h.get("accepted", True):
             return StepOutcome(
                 kind="accepted", text=f"accepted: {score} (changed {', '.join(h['changed'])})"
