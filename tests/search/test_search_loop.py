@@ -250,3 +250,17 @@ def test_sigkill_mid_search_then_resume_gives_the_uninterrupted_pool(tmp_path: P
     assert resumed.returncode == 0, resumed.stderr
     got = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert got == expected
+
+
+def test_llm_call_and_wall_time_budgets_stop_between_iterations(tmp_path: Path) -> None:
+    search, tracker = tgd_search(None, tmp_path / "calls")
+    search.config.max_iterations = None
+    search.config.budget = SearchBudget(max_llm_calls=6)
+    state = search.fit()
+    assert state.status == "budget_exhausted" and state.message.startswith("LLM calls:")
+    assert state.usage.provider_calls >= 6 and len(state.history) >= 1
+
+    timed, _ = make(Landscape(topics=2), budget=SearchBudget(max_wall_s=1e-9))
+    state = timed.fit()
+    assert state.status == "budget_exhausted" and state.message.startswith("seconds:")
+    assert len(state.pool) == 1 and state.history == []  # the seed only: then time was up
