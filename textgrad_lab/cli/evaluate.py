@@ -67,7 +67,9 @@ def evaluate(
     api_key_env: ApiKeyEnvOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
-    concurrency: Annotated[int | None, typer.Option(help="Samples in flight at once [8].")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Samples (and LLM calls) in flight at once [8].")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N examples.")] = None,
     max_errors: Annotated[
         int, typer.Option(help="Samples that may end in an error before eval exits 1 [0].")

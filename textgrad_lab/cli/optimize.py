@@ -91,7 +91,11 @@ def optimize(
     epochs: Annotated[int | None, typer.Option(help="Passes over the training split.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Examples per step [4].")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(help="Samples and LLM calls in flight at once [8].")
+        int | None,
+        typer.Option(
+            help="Samples and LLM calls in flight at once [samples: the batch size, at "
+            "least 8; calls to a server: 16 per sample]."
+        ),
     ] = None,
     budget_cost: Annotated[
         float | None, typer.Option(help="Stop cleanly once this many USD are spent.")

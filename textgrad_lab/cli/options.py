@@ -80,7 +80,7 @@ class RunOptions(BaseModel):
     steps: int | None = Field(default=None, ge=1)
     epochs: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=4, ge=1)
-    concurrency: int = Field(default=8, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
     budget_cost: float | None = Field(default=None, gt=0)
     budget_calls: int | None = Field(default=None, ge=1)
     seed: int = 0
@@ -94,6 +94,25 @@ class RunOptions(BaseModel):
     demo_sets: int = Field(default=0, ge=0)
     mlflow: bool = False
     otel: bool = False
+
+
+# Calls one sample may have in flight at once: its backward sweep runs up to this many
+# edges of its graph together (TrainConfig.backward_concurrency's default).
+SAMPLE_WIDTH = 16
+# Samples in flight for commands that score many examples (eval) when nothing is given.
+MIN_SAMPLES = 8
+
+
+def sample_concurrency(opts: RunOptions) -> int:
+    """Samples in flight: --concurrency, else the whole minibatch (at least 8), so a step
+    runs its samples side by side instead of in waves."""
+    return opts.concurrency or max(opts.batch_size, MIN_SAMPLES)
+
+
+def call_concurrency(opts: RunOptions) -> int:
+    """LLM calls in flight for a server engine: --concurrency, else every sample's
+    widest level of calls at once (samples in flight x the per-sample sweep width)."""
+    return opts.concurrency or sample_concurrency(opts) * SAMPLE_WIDTH
 
 
 def without_stale_server(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:

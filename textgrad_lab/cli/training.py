@@ -12,7 +12,7 @@ from typing import Any
 
 from textgrad_lab.cli._common import CliError, missing_feature, usage_error
 from textgrad_lab.cli.engines import make_engine, takes_no_server
-from textgrad_lab.cli.options import RunOptions
+from textgrad_lab.cli.options import RunOptions, call_concurrency, sample_concurrency
 from textgrad_lab.train.workflow import Workflow
 
 # --optimizer NAME -> where its class lives. Imported only when chosen.
@@ -50,16 +50,21 @@ class Engines:
         self.usage = UsageTracker(budget=budget)
         self.model = opts.model or workflow.model
         self.optimizer_model = opts.optimizer_model or workflow.optimizer_model or self.model
-        common = call_options(opts, on_wait)
-        common["usage"] = self.usage
-        self.student = make_engine(self.model, opts.api_base, **common)
+        self.student = make_engine(
+            self.model, opts.api_base, usage=self.usage, **call_options(opts, self.model, on_wait)
+        )
         # --api-base is the workflow model's server; an optimizer model that is served
         # in process (mock, local/...) takes none.
         optimizer_base = None if takes_no_server(self.optimizer_model) else opts.api_base
         self.optimizer = (
             self.student
             if self.optimizer_model == self.model
-            else make_engine(self.optimizer_model, optimizer_base, **common)
+            else make_engine(
+                self.optimizer_model,
+                optimizer_base,
+                usage=self.usage,
+                **call_options(opts, self.optimizer_model, on_wait),
+            )
         )
 
     def specs(self) -> dict[str, Any]:
@@ -71,10 +76,18 @@ class Engines:
         }
 
 
-def call_options(opts: RunOptions, on_wait: Callable[[str], None] | None = None) -> dict[str, Any]:
+def call_options(
+    opts: RunOptions, model: str, on_wait: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Engine options every command builds its engines with: concurrency, the request
-    timeout, retries, the key variable for --api-base, where waiting lines go."""
-    out: dict[str, Any] = {"max_concurrency": opts.concurrency}
+    timeout, retries, the key variable for --api-base, where waiting lines go.
+
+    Without --concurrency an engine behind a server takes every call a step has ready
+    (:func:`call_concurrency`); an in-process one (mock, local/...) keeps its own
+    bound (the local model runs one call at a time)."""
+    out: dict[str, Any] = {}
+    if opts.concurrency is not None or not takes_no_server(model):
+        out["max_concurrency"] = call_concurrency(opts)
     if opts.timeout is not None:
         out["timeout"] = opts.timeout
     if opts.retries is not None:
@@ -148,12 +161,12 @@ def make_executor(opts: RunOptions) -> Any:
             )
         from textgrad_lab.train.ray_executor import RayExecutor
 
-        return RayExecutor(address=opts.ray_address, concurrency=opts.concurrency)
+        return RayExecutor(address=opts.ray_address, concurrency=sample_concurrency(opts))
     if opts.ray_address:
         raise usage_error("--ray-address needs --executor ray")
     from textgrad_lab.train.executor import LocalExecutor
 
-    return LocalExecutor(concurrency=opts.concurrency)
+    return LocalExecutor(concurrency=sample_concurrency(opts))
 
 
 def close_executor(executor: Any) -> None:
