@@ -250,12 +250,11 @@ def test_sync_backward_with_an_async_propagator_outside_a_loop() -> None:
     assert g.backward(out, propagator=SlowAsyncPropagator()) == {"p": 2}
 
 
-async def test_sync_backward_inside_a_loop_points_to_abackward() -> None:
+async def test_sync_backward_inside_a_loop_runs_on_a_worker_thread() -> None:
     p = tl.Parameter("p", name="p")
     with tl.trace() as g:
-        out = f1(p)
-    with pytest.raises(RuntimeError, match=r"await graph\.abackward"):
-        g.backward(out, propagator=SlowAsyncPropagator())
+        out = f2(f1(p), p)
+    assert g.backward(out, propagator=SlowAsyncPropagator()) == {"p": 2}
 
 
 async def test_errors_of_an_async_propagator_surface_as_themselves() -> None:

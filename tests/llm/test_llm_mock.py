@@ -10,7 +10,6 @@ from textgrad_lab.llm import (
     Completion,
     MockEngine,
     MockExhausted,
-    SyncInAsyncError,
     get_engine,
 )
 
@@ -83,9 +82,10 @@ def test_sync_wrapper_outside_loop() -> None:
     assert MockEngine("hi").complete(MSG).text == "hi"
 
 
-async def test_sync_wrapper_inside_loop_points_to_acomplete() -> None:
-    with pytest.raises(SyncInAsyncError, match="acomplete"):
-        MockEngine("hi").complete(MSG)
+async def test_sync_wrapper_inside_a_running_loop_still_answers() -> None:
+    engine = MockEngine(["hi", "again"])
+    assert engine.complete(MSG).text == "hi"
+    assert (await engine.acomplete(MSG)).text == "again"
 
 
 def test_spec_rebuilds_the_engine() -> None:

@@ -232,9 +232,7 @@ class Graph:
         return run_sync(
             run_backward(
                 self, output, seed, prop, depth=depth, params=params, concurrency=concurrency
-            ),
-            what="Graph.backward with an async propagator",
-            instead="await graph.abackward(...)",
+            )
         )
 
     async def abackward(

@@ -26,7 +26,6 @@ from textgrad_lab.llm.errors import (
     RateLimited,
     ServerError,
     ServerUnreachable,
-    SyncInAsyncError,
     TransientError,
     UnknownModel,
 )
@@ -75,7 +74,6 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServerUnreachable",
-    "SyncInAsyncError",
     "TransientError",
     "UnknownModel",
     "Usage",

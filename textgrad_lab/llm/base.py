@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from textgrad_lab.llm.cache import CacheMiddleware, ResponseCache
 from textgrad_lab.llm.deadline import DeadlineMiddleware, Notify
-from textgrad_lab.llm.errors import ConfigError, SyncInAsyncError
+from textgrad_lab.llm.errors import ConfigError
 from textgrad_lab.llm.limits import RateLimiter, RateLimitMiddleware
 from textgrad_lab.llm.middleware import (
     AccountingMiddleware,
@@ -203,13 +203,8 @@ class Engine(ABC):
         return await self._handler()(req)
 
     def complete(self, messages: list[Message], **kw: Any) -> Completion:
-        """Synchronous `acomplete`, for scripts and notebooks without a running loop."""
-        return run_sync(
-            self.acomplete(messages, **kw),
-            what="Engine.complete()",
-            instead="await engine.acomplete(...)",
-            error=SyncInAsyncError,
-        )
+        """Synchronous `acomplete` (inside a running loop it runs on a worker thread)."""
+        return run_sync(self.acomplete(messages, **kw))
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release network clients (engines that hold none do nothing)."""

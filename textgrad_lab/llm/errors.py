@@ -72,10 +72,6 @@ class BudgetExceeded(LLMError):
         )
 
 
-class SyncInAsyncError(LLMError):
-    """`complete()` was called from inside a running event loop."""
-
-
 class MockExhausted(LLMError):
     """A MockEngine with a list responder ran out of replies."""
 

@@ -237,11 +237,7 @@ class Trainer:
         save: bool = True,
     ) -> EvalResult:
         """Synchronous :meth:`aevaluate`."""
-        return run_sync(
-            self.aevaluate(data, split=split, concurrency=concurrency, save=save),
-            what="Trainer.evaluate()",
-            instead="await trainer.aevaluate(...)",
-        )
+        return run_sync(self.aevaluate(data, split=split, concurrency=concurrency, save=save))
 
     # -- checkpoints -------------------------------------------------------------------
     def _save(self) -> None:
@@ -454,10 +450,8 @@ class Trainer:
         return result
 
     def fit(self, *, resume: bool = False) -> TrainResult:
-        """Synchronous :meth:`afit` (not from inside a running event loop)."""
-        return run_sync(
-            self.afit(resume=resume), what="Trainer.fit()", instead="await trainer.afit(...)"
-        )
+        """Synchronous :meth:`afit` (inside a running loop it runs on a worker thread)."""
+        return run_sync(self.afit(resume=resume))
 
     def result(self) -> TrainResult:
         return TrainResult.of_run(
