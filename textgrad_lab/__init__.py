@@ -24,6 +24,17 @@ _GRAPH_NAMES = {
 }
 # Textual ops and the feedback seed, from textgrad_lab.text.
 _TEXT_NAMES = {"feedback", "format_prompt", "llm_call", "llm_call_sync"}
+# Other top-level names: where each one lives.
+_NAMES = {
+    "set_default_engine": "textgrad_lab.llm.defaults",
+    "default_engine": "textgrad_lab.llm.defaults",
+    "evaluate": "textgrad_lab.train.evaluate_program",
+    "aevaluate": "textgrad_lab.train.evaluate_program",
+    "Range": "textgrad_lab.graphs.validators",
+    "Choices": "textgrad_lab.graphs.validators",
+    "Regex": "textgrad_lab.graphs.validators",
+    "JSONSchema": "textgrad_lab.graphs.validators",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,8 +46,12 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module("textgrad_lab.graphs"), name)
     if name in _TEXT_NAMES:
         return getattr(importlib.import_module("textgrad_lab.text"), name)
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
     raise AttributeError(f"module 'textgrad_lab' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES | _GRAPH_NAMES | _TEXT_NAMES | {"datasets"})
+    return sorted(
+        set(globals()) | _SUBMODULES | _GRAPH_NAMES | _TEXT_NAMES | set(_NAMES) | {"datasets"}
+    )

@@ -243,7 +243,9 @@ def test_bad_arguments_say_what_to_do():
     p = tl.Parameter("x", name="x")
     engine = engine_for({})
     with pytest.raises(TypeError, match="get_engine"):
-        TGD([p], engine=None)  # type: ignore[arg-type]
+        TGD([p], engine=42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="set_default_engine"):
+        TGD([p])
     with pytest.raises(ValueError, match="does not hold"):
         TGD([p], engine=engine, constraints={"y": ["short"]})
     with pytest.raises(TypeError, match="kinds"):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from textgrad_lab.graphs import Node, Propagator, VJPPropagator
 from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.sync import run_sync
 
@@ -44,6 +46,8 @@ class Optimizer:
             raise ValueError("a parameter appears in more than one parameter group")
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
+        for p in params:  # a backward without optimizer= finds this one (Node.backward)
+            p._optimizer = weakref.ref(self)
 
     def _check_param(self, param: Parameter) -> None:
         """Subclasses refuse parameters of kinds they cannot update."""
@@ -56,10 +60,29 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    def step(self) -> Any:
-        return run_sync(
-            self.astep(), what=f"{type(self).__name__}.step()", instead="await opt.astep()"
+    def make_propagator(self) -> Propagator[Any]:
+        """The gradient algebra this optimizer reads (numbers: exact derivative rules)."""
+        return VJPPropagator()
+
+    def backward(
+        self, node: Node, feedback: Any = None, *, depth: int | None = None
+    ) -> dict[str, Any]:
+        """Send ``feedback`` back from ``node`` to this optimizer's parameters, in the
+        algebra :meth:`make_propagator` gives; returns ``{parameter name: gradient}``."""
+        return _check_node(node, type(self).__name__).backward(
+            feedback, optimizer=self, depth=depth
         )
+
+    async def abackward(
+        self, node: Node, feedback: Any = None, *, depth: int | None = None
+    ) -> dict[str, Any]:
+        """The async :meth:`backward`."""
+        return await _check_node(node, type(self).__name__).abackward(
+            feedback, optimizer=self, depth=depth
+        )
+
+    def step(self) -> Any:
+        return run_sync(self.astep())
 
     async def astep(self) -> Any:
         return self.step()
@@ -102,3 +125,12 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters)"
+
+
+def _check_node(node: Any, who: str) -> Node:
+    if not isinstance(node, Node):
+        raise TypeError(
+            f"{who}.backward starts from the Node a traced workflow returned (inside "
+            f"tl.trace()), got {type(node).__name__}"
+        )
+    return node

@@ -11,6 +11,7 @@ import numpy as np
 
 from textgrad_lab.graphs import Parameter, Propagator
 from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.defaults import resolve_engine
 from textgrad_lab.optimizers.base import Optimizer, ParamsArg
 from textgrad_lab.optimizers.prompts_common import KIND_RULES, TEMPLATE_RULE
 from textgrad_lab.optimizers.report import CallLedger, ParamUpdate, Status, StepReport, plain
@@ -82,6 +83,9 @@ def kind_rule(param: Parameter) -> str:
 class LLMOptimizer(Optimizer):
     """Base of the optimizers whose updates an LLM writes.
 
+    ``engine`` None takes the default engines (``tl.set_default_engine``): the
+    ``optimizer`` role for updates, the ``critic`` role for a backward's critiques.
+
     Constraints per parameter (``constraints={param or name: [...]}``) join the
     parameter's own ``constraints``: strings are shown to the model, callables
     ``check(new_value) -> reason | None`` refuse a proposal that breaks them.
@@ -91,19 +95,21 @@ class LLMOptimizer(Optimizer):
         self,
         params: ParamsArg,
         *,
-        engine: Engine,
+        engine: Engine | None,
         defaults: dict[str, Any],
         constraints: Constraints | None = None,
         temperature: float = 0.0,
         max_tokens: int | None = None,
     ) -> None:
-        if not isinstance(engine, Engine):
-            raise TypeError(
-                f"{type(self).__name__} needs engine=<an Engine>, got {type(engine).__name__}; "
-                "build one with tl.llm.get_engine(...)"
-            )
+        who = type(self).__name__
         super().__init__(params, defaults)
-        self.engine = engine
+        #: Writes the updates: ``engine``, else the default optimizer engine.
+        self.engine = resolve_engine(engine, "optimizer", needed_by=who)
+        #: Writes the critiques of a textual backward: ``engine`` when one is given,
+        #: else the default critic engine (which falls back to the optimizer's).
+        self.critic_engine = (
+            self.engine if engine is not None else resolve_engine(None, "critic", needed_by=who)
+        )
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.steps = 0
@@ -152,7 +158,8 @@ class LLMOptimizer(Optimizer):
 
     # -- helpers for subclasses ----------------------------------------------------
     def constraint_notes(self, param: Parameter) -> list[str]:
-        return [*param.constraints, *self._notes[id(param)]]
+        rules = [f"The value {v.describe()}." for v in param.validators]
+        return [*param.constraints, *rules, *self._notes[id(param)]]
 
     def _ledger(self) -> CallLedger:
         return CallLedger(self.engine, temperature=self.temperature, max_tokens=self.max_tokens)

@@ -68,7 +68,7 @@ class OPRO(LLMOptimizer):
         self,
         params: ParamsArg,
         *,
-        engine: Engine,
+        engine: Engine | None = None,
         history_size: int = 20,
         constraints: Constraints | None = None,
         value_budget: int = 300,

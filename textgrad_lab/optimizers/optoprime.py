@@ -85,7 +85,7 @@ class OptoPrime(LLMOptimizer):
         self,
         params: ParamsArg,
         *,
-        engine: Engine,
+        engine: Engine | None = None,
         memory: int = 0,
         constraints: Constraints | None = None,
         value_budget: int = 200,

@@ -85,7 +85,7 @@ class TGD(LLMOptimizer):
         self,
         params: ParamsArg,
         *,
-        engine: Engine,
+        engine: Engine | None = None,
         constraints: Constraints | None = None,
         examples: Mapping[Parameter | str, Sequence[str]] | None = None,
         momentum: int = 0,
@@ -119,7 +119,7 @@ class TGD(LLMOptimizer):
 
     def make_propagator(self) -> TextualPropagator:
         return TextualPropagator(
-            self.engine, value_budget=self.value_budget, max_tokens=self.critique_max_tokens
+            self.critic_engine, value_budget=self.value_budget, max_tokens=self.critique_max_tokens
         )
 
     def reply_model(self, param: Parameter) -> type[TGDReply]:

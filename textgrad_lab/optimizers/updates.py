@@ -3,7 +3,8 @@
 A proposal is refused, with the reason, when it is not of the parameter's kind (a
 number that does not parse, JSON that does not load or changes shape, code that does
 not parse or changes the function's signature), when it drops a prompt template's
-``{fields}``, or when a constraint check returns a reason.
+``{fields}``, when the parameter's validator refuses it (``Parameter(validator=...)``),
+or when a constraint check returns a reason.
 
 A text proposal is also refused when it cannot be a value at all: it is empty, has no
 words, is the parameter's name, copies the parameter's role, copies (or starts by
@@ -265,6 +266,9 @@ def check_update(
         return Verdict(False, reason=f"parameters of kind {kind!r} cannot be updated by an LLM")
     if not verdict.ok:
         return verdict
+    problem = param.check(verdict.value)
+    if problem:
+        return Verdict(False, reason=f"refused by the parameter's validator: {problem}")
     for check in checks:
         try:
             problem = check(verdict.value)

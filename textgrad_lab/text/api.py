@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from textgrad_lab.graphs import Node, Parameter, Propagator
 from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.defaults import resolve_engine
 from textgrad_lab.sync import run_sync
 from textgrad_lab.text.textual import TextualPropagator
 from textgrad_lab.text.trace import TracePropagator
@@ -15,15 +16,12 @@ Mode = Literal["textual", "trace"]
 
 
 def make_propagator(mode: Mode = "textual", engine: Engine | None = None) -> Propagator[Any]:
-    """The propagator for ``mode``: "textual" (one LLM call per edge; needs ``engine``)
+    """The propagator for ``mode``: "textual" (one LLM call per edge, by ``engine`` or the default critic engine)
     or "trace" (no call: each parameter gets the feedback and its subgraph)."""
     if mode == "textual":
-        if engine is None:
-            raise ValueError(
-                'mode="textual" writes a critique per edge with an LLM: pass engine=..., '
-                'or use mode="trace", which needs none'
-            )
-        return TextualPropagator(engine)
+        return TextualPropagator(
+            resolve_engine(engine, "critic", needed_by='a backward with mode="textual"')
+        )
     if mode == "trace":
         return TracePropagator()
     raise ValueError(f'unknown mode {mode!r}: use "textual" or "trace"')
@@ -66,7 +64,7 @@ def backward(
     params: Sequence[Parameter] | None = None,
     concurrency: int = 16,
 ) -> dict[str, Any]:
-    """The synchronous :func:`abackward` (for scripts without a running event loop)."""
+    """The synchronous :func:`abackward` (inside a running loop it runs on a worker thread)."""
     return run_sync(
         abackward(
             node,
@@ -76,7 +74,5 @@ def backward(
             depth=depth,
             params=params,
             concurrency=concurrency,
-        ),
-        what="tl.text.backward",
-        instead="await tl.text.abackward(...)",
+        )
     )

@@ -12,7 +12,6 @@ is the op's documentation plus the role given here.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 from textgrad_lab.graphs import Node, Op, OpSpec, Parameter, op
 from textgrad_lab.graphs.parameter import demos_value
 from textgrad_lab.llm.base import Engine
+from textgrad_lab.llm.defaults import resolve_engine
 from textgrad_lab.text.fields import fill_template
 from textgrad_lab.text.prompts_ops import (
     FORMAT_PROMPT_DOC,
@@ -76,16 +76,8 @@ def _check_demos(demos: Any) -> Any:
 
 
 def _check_engine(engine: Any) -> Engine:
-    if isinstance(engine, str):
-        from textgrad_lab.llm.factory import get_engine
-
-        return get_engine(engine)
-    if not isinstance(engine, Engine):
-        raise TypeError(
-            f"llm_call needs engine=<an Engine>, got {type(engine).__name__}; build one with "
-            "tl.llm.get_engine('mock' | 'local/smollm2' | '<model name>')"
-        )
-    return engine
+    """The engine given, or the default solver engine (``tl.set_default_engine``)."""
+    return resolve_engine(engine, "solver", needed_by="tl.llm_call")
 
 
 def _doc(role: str, response_model: type[BaseModel] | None) -> str:
@@ -124,14 +116,8 @@ def _llm_op(
     if sync:
 
         def call(system: Any, user: Any, demos: Any = None) -> Any:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                msgs = _messages(system, user, demos)
-                return _result(engine.complete(msgs, **kw), response_model)
-            raise RuntimeError(
-                "llm_call_sync inside a running event loop: use `await tl.llm_call(...)`"
-            )
+            msgs = _messages(system, user, demos)
+            return _result(engine.complete(msgs, **kw), response_model)
 
         return Op(OpSpec(call, name=name, doc=_doc(role, response_model)))
 
@@ -146,7 +132,7 @@ async def llm_call(
     system: str | Parameter | Node | None,
     user: str | Parameter | Node,
     *,
-    engine: Engine | str,
+    engine: Engine | str | None = None,
     response_model: type[BaseModel] | None = None,
     temperature: float = 0.0,
     max_tokens: int | None = None,
@@ -156,6 +142,8 @@ async def llm_call(
     **options: Any,
 ) -> Any:
     """Ask the model; inside ``tl.trace()`` the call is a node (returned), else its reply.
+
+    ``engine`` None uses the default solver engine (``tl.set_default_engine``).
 
     ``response_model`` makes the reply a parsed pydantic object (asked again on a
     malformed reply by the LLM layer); ``role`` says what this call does in the
@@ -183,7 +171,7 @@ def llm_call_sync(
     system: str | Parameter | Node | None,
     user: str | Parameter | Node,
     *,
-    engine: Engine | str,
+    engine: Engine | str | None = None,
     response_model: type[BaseModel] | None = None,
     temperature: float = 0.0,
     max_tokens: int | None = None,
@@ -219,7 +207,7 @@ class LLM:
 
     def __init__(
         self,
-        engine: Engine | str,
+        engine: Engine | str | None = None,
         system: str | Parameter | None = None,
         template: str | Parameter = "{input}",
         *,
@@ -229,7 +217,8 @@ class LLM:
         temperature: float = 0.0,
         max_tokens: int | None = None,
     ) -> None:
-        self.engine = _check_engine(engine)
+        # None: the default solver engine at each call (tl.set_default_engine).
+        self.engine = _check_engine(engine) if engine is not None else None
         self.system = system
         self.template = template
         self.name = name
