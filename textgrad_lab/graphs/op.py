@@ -172,8 +172,40 @@ def _link(graph: Graph, value: Any, label: str, parents: list[tuple[Node, str]])
     return value
 
 
+class _Bound:
+    """The object a traced method was called on: passed to the function as it is, but
+    recorded (and shown in prompts, and so in cache keys) by a stable description."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def description(self) -> str:
+        return describe_object(self.obj)
+
+
+def describe_object(obj: Any) -> str:
+    """``ClassName(field=value, ...)`` for the fields the class lists in ``trace_fields``
+    (none by default): readable, and the same from run to run, unlike a default repr
+    with the object's address."""
+    fields = getattr(type(obj), "trace_fields", ())
+    if isinstance(fields, str):
+        fields = (fields,)
+    parts = []
+    for name in fields:
+        shown = repr(_unwrap(getattr(obj, name, None)))
+        parts.append(f"{name}={shown if len(shown) <= 80 else shown[:77] + '...'}")
+    return f"{type(obj).__qualname__}({', '.join(parts)})"
+
+
 class Op:
-    """A function whose calls are recorded as nodes while a trace is active."""
+    """A function whose calls are recorded as nodes while a trace is active.
+
+    On a method, the call records the object by :func:`describe_object`: its class and
+    the attributes named by the class's ``trace_fields`` (a tuple of names), never its
+    address.
+    """
 
     def __init__(self, spec: OpSpec) -> None:
         self.spec = spec
@@ -193,15 +225,22 @@ class Op:
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return functools.partial(self.__call__, instance)
+        return functools.partial(self._call, _Bound(instance))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(None, *args, **kwargs)
+
+    def _call(self, bound: _Bound | None, *args: Any, **kwargs: Any) -> Any:
         graph = _current.get()
         if graph is None:
             fn = self.spec.callable()
             plain_args = [_unwrap(a) for a in args]
+            if bound is not None:
+                plain_args.insert(0, bound.obj)
             plain_kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
             return fn(*plain_args, **plain_kwargs)
+        if bound is not None:
+            args = (bound, *args)
         if self._is_async:
             return self._acall_traced(graph, args, kwargs)
         return self._call_traced(graph, args, kwargs)
@@ -216,6 +255,10 @@ class Op:
         call_args: list[Any] = []
         for i, a in enumerate(args):
             label = names[i] if i < len(names) else f"{spec.varargs or 'args'}[{i - len(names)}]"
+            if type(a) is _Bound:  # a method's object: recorded by its description
+                inputs[label] = a.description()
+                call_args.append(a.obj)
+                continue
             v = _link(graph, a, label, parents)
             inputs[label] = v
             call_args.append(v)
