@@ -62,14 +62,15 @@ def test_llm_call_sync_and_the_llm_module():
     assert llm_call_sync("s", "x", engine=engine) == "X"
 
 
-async def test_llm_call_sync_inside_a_running_loop_says_what_to_use():
-    with pytest.raises(RuntimeError, match=r"await tl\.llm_call"):
-        llm_call_sync("s", "x", engine=MockEngine("y"))
+async def test_llm_call_sync_inside_a_running_loop_answers():
+    assert llm_call_sync("s", "x", engine=MockEngine("y")) == "y"
 
 
 async def test_llm_call_needs_an_engine():
     with pytest.raises(TypeError, match="get_engine"):
-        await tl.llm_call("s", "u", engine=None)  # type: ignore[arg-type]
+        await tl.llm_call("s", "u", engine=42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="set_default_engine"):
+        await tl.llm_call("s", "u")
 
 
 def test_format_prompt_fills_fields_and_names_the_missing_ones():

@@ -343,9 +343,7 @@ class Search:
 
     def fit(self, *, resume: bool = False) -> SearchState:
         """Synchronous :meth:`afit`."""
-        return run_sync(
-            self.afit(resume=resume), what="Search.fit()", instead="await search.afit(...)"
-        )
+        return run_sync(self.afit(resume=resume))
 
     def evaluate(self, data: Any, *, split: str = "test") -> EvalResult:
         """Synchronous :meth:`aevaluate`."""
