@@ -18,7 +18,6 @@ _GRAPH_NAMES = {
     "Parameter",
     "Propagator",
     "op",
-    "trace",
     "current_graph",
     "no_trace",
 }
@@ -26,6 +25,8 @@ _GRAPH_NAMES = {
 _TEXT_NAMES = {"feedback", "format_prompt", "llm_call", "llm_call_sync"}
 # Other top-level names: where each one lives.
 _NAMES = {
+    "trace": "textgrad_lab.tracing",
+    "capture": "textgrad_lab.llm.capture",
     "set_default_engine": "textgrad_lab.llm.defaults",
     "default_engine": "textgrad_lab.llm.defaults",
     "evaluate": "textgrad_lab.train.evaluate_program",

@@ -191,6 +191,23 @@ class Graph:
             and len(self.nx._node) == node.id + 1
         )
 
+    def node_for(self, value: Any) -> Node:
+        """The latest node whose value is ``value`` (equal, for texts and numbers): the
+        way back into the graph from a plain value that traced code returned, such as the
+        reply text of a captured client call."""
+        plain = isinstance(value, str | int | float) and not isinstance(value, bool)
+        for node_id in sorted(self.nx._node, reverse=True):
+            node = self.nx._node[node_id]["node"]
+            if node.param is None and (
+                node.value is value
+                or (plain and type(node.value) is type(value) and node.value == value)
+            ):
+                return node
+        raise GraphError(
+            f"no node of {self!r} has the value {value!r:.60}: return the traced output, or "
+            "a value an op (or a captured call) produced unchanged"
+        )
+
     def contains(self, node: Node) -> bool:
         return node._graph() is self and node.id in self.nx
 
