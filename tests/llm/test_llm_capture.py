@@ -202,9 +202,8 @@ def test_what_cannot_be_routed_is_refused_with_the_fix(server: FakeOpenAIServer)
             )
     with pytest.raises(ValueError, match="openai, litellm"):
         tl.capture("anthropic")
-    with pytest.raises(ValueError, match="capture="):
-        with tl.trace(engine=MockEngine("x")):
-            pass
+    with pytest.raises(ValueError, match="capture="), tl.trace(engine=MockEngine("x")):
+        pass
 
 
 def test_an_engine_failure_is_an_error_node_and_counts_in_evaluate(
