@@ -28,6 +28,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -170,29 +171,36 @@ def llama_server(timeout_s: float = 120.0) -> Iterator[str]:
         "--n_threads",
         "2",
     ]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"llama_cpp.server exited: {(server.stderr.read() or '')[-800:]}")
-            try:
-                urllib.request.urlopen(f"{base}/models", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"llama_cpp.server did not answer within {timeout_s:.0f} s"
-                    ) from None
-                time.sleep(0.5)
-        yield base
-    finally:
-        server.terminate()
+    # The server logs much: a pipe nobody reads would fill and stall it.
+    with tempfile.TemporaryFile(mode="w+") as log:
+        server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        base = f"http://127.0.0.1:{port}/v1"
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            _wait_ready(server, log, base, timeout_s)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def _wait_ready(server: subprocess.Popen[str], log: Any, base: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if server.poll() is not None:
+            log.seek(0)
+            raise SystemExit(f"llama_cpp.server exited: {log.read()[-800:]}")
+        try:
+            urllib.request.urlopen(f"{base}/models", timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"llama_cpp.server did not answer within {timeout_s:.0f} s"
+                ) from None
+            time.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
