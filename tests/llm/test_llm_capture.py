@@ -221,3 +221,34 @@ def test_an_engine_failure_is_an_error_node_and_counts_in_evaluate(
     errors = [s["error"] for s in info.value.result.samples if s["error"]]
     assert len(errors) == 1 and "400" in errors[0]
     assert info.value.result.scores[1] == 1.0
+
+
+def test_the_trainer_trains_unmodified_client_code(server: FakeOpenAIServer) -> None:
+    global PROMPT
+    prompt = tl.Parameter(PROMPT, name="prompt", role="system prompt of the assistant")
+
+    def reply(messages: list[dict[str, str]], model: object) -> object:
+        if model is None:  # the student: right once the prompt asks for digits
+            return "42" if "digits" in messages[0]["content"] else "forty-something"
+        if "new_value" in model.model_fields:  # type: ignore[attr-defined]
+            return {"reasoning": "r", "new_value": "Reply with digits only."}
+        return {"needs_change": True, "feedback": "ask for digits"}
+
+    engine = MockEngine(reply)
+
+    def forward(example: tl.train.Example) -> str:
+        global PROMPT
+        PROMPT = prompt.value  # the application reads the current prompt
+        with tl.capture("openai", engine=engine, params=[prompt]):
+            return ask(server.base_url, example.input)
+
+    data = [{"input": "6 * 7?", "target": "42"}, {"input": "40 + 2?", "target": "42"}]
+    trainer = tl.train.Trainer(
+        forward, optimizer=TGD([prompt], engine=engine), metric="numeric", train=data, steps=1
+    )
+    try:
+        trainer.fit()
+    finally:
+        PROMPT = "Answer briefly."
+    assert prompt.value == "Reply with digits only."
+    assert server.requests == []

@@ -134,9 +134,7 @@ def test_failed_samples_are_left_out_of_the_mean_and_named() -> None:
     result = run_sync(
         evaluate_samples(
             LocalExecutor(4), work, examples, split="test", meter=UsageMeter([engine.usage])
-        ),
-        what="test",
-        instead="",
+        )
     )
     assert result.n == 4 and result.failed == 2 and result.errors == 2
     assert result.mean == 1.0  # over the two scored samples, not 2 / 4
@@ -157,9 +155,7 @@ def test_a_forward_that_returns_none_is_an_error_not_a_zero() -> None:
                 list(Dataset.from_list(ROWS))[:1],
                 split="test",
                 meter=UsageMeter([]),
-            ),
-            what="test",
-            instead="",
+            )
         )
 
 

@@ -17,7 +17,8 @@ from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import ConfigError, ServerError
 from textgrad_lab.llm.keys import PLACEHOLDER_KEY, key_from_env
 from textgrad_lab.llm.provider_errors import map_provider_error
-from textgrad_lab.llm.types import Completion, Request, Usage
+from textgrad_lab.llm.types import Completion, Message, Request, Usage
+from textgrad_lab.sync import run_sync
 
 
 class OpenAICompatibleEngine(Engine):
@@ -130,6 +131,18 @@ class OpenAICompatibleEngine(Engine):
             finish_reason=choice.finish_reason,
             attempts=1,
         )
+
+    def complete(self, messages: list[Message], **kw: Any) -> Completion:
+        """The synchronous call. It runs on an event loop of its own (see ``run_sync``), so
+        the client bound to that loop is closed with it, not left to a closed loop."""
+
+        async def once() -> Completion:
+            try:
+                return await self.acomplete(messages, **kw)
+            finally:
+                await self.aclose()
+
+        return run_sync(once())
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()

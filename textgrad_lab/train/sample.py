@@ -21,7 +21,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from textgrad_lab.graphs import Graph, Node, OpError, Parameter, Propagator, VJPPropagator, trace
+from textgrad_lab.graphs import (
+    Graph,
+    GraphError,
+    Node,
+    OpError,
+    Parameter,
+    Propagator,
+    VJPPropagator,
+    trace,
+)
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, MetricResult, score_output
 
@@ -272,13 +281,16 @@ class SampleWork:
             self.backward_on == "all" or metric.score < self.perfect_score
         )
         if wants_backward:
+            if node is None:  # a plain value a traced call produced (captured client code)
+                node = _produced_by(graph, out)
             if node is None:
                 raise SampleError(
                     example.id,
                     "workflow",
                     TypeError(
                         f"the workflow returned a {type(out).__name__}, not a traced Node: "
-                        "build its output with ops (tl.op) so that feedback can flow back"
+                        "build its output with ops (tl.op), or return the reply of a call "
+                        "captured with tl.capture unchanged, so that feedback can flow back"
                     ),
                 )
             numeric = isinstance(self.propagator, VJPPropagator)
@@ -318,3 +330,11 @@ class SampleWork:
             failed=True,
             wall_s=time.perf_counter() - start,
         )
+
+
+def _produced_by(graph: Graph, value: Any) -> Node | None:
+    """The node of ``graph`` that produced the plain ``value``, if one did."""
+    try:
+        return graph.node_for(value)
+    except GraphError:
+        return None
