@@ -149,7 +149,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server(timeout_s: float = 120.0) -> Iterator[str]:
+def llama_server(timeout_s: float = 300.0) -> Iterator[str]:
     """``python -m llama_cpp.server`` on the SmolLM2 file, on a free loopback port."""
     from textgrad_lab.llm.local import smollm2_path
 
