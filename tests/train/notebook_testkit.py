@@ -30,7 +30,7 @@ def finished_run(run_dir: Path) -> dict[str, Any]:
     result = trainer.fit()
     evaluation = trainer.evaluate(count_data(4, start=200), split="test")
     with tl.trace() as graph:
-        run_sync(workflow(count_data(1)[0]), what="the workflow", instead="await it")
+        run_sync(workflow(count_data(1)[0]))
     graph.to_json(run_dir / "graph.json")
     return {
         "graph": graph,

@@ -347,11 +347,7 @@ class Search:
 
     def evaluate(self, data: Any, *, split: str = "test") -> EvalResult:
         """Synchronous :meth:`aevaluate`."""
-        return run_sync(
-            self.aevaluate(data, split=split),
-            what="Search.evaluate()",
-            instead="await search.aevaluate(...)",
-        )
+        return run_sync(self.aevaluate(data, split=split))
 
     @property
     def best(self) -> Candidate:
