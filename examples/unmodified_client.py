@@ -133,7 +133,8 @@ def optimize(steps: int, engine: Any, optimizer_engine: Any) -> tuple[float, flo
         report = opt.step()
         update = report.updates[0]
         SYSTEM_PROMPT = prompt.value  # the application reads the new prompt from here on
-        print(f"step {step}: {wrong} wrong; update {update.status}: {prompt.value!r}")
+        why = f" ({update.reason})" if update.reason else ""
+        print(f"step {step}: {wrong} wrong; update {update.status}{why}: {prompt.value!r}")
     after = evaluate(prompt, engine, VAL)
     print(f"validation after:  {after:.2f}   prompt: {prompt.value!r}")
     return before, after, prompt.value
