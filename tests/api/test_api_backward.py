@@ -170,3 +170,17 @@ def test_nothing_is_set_at_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "None"
+
+
+def test_node_for_finds_the_node_that_produced_a_plain_value() -> None:
+    @tl.op
+    def twice(text: str) -> str:
+        return text * 2
+
+    p = tl.Parameter("ab", name="p")
+    with tl.trace() as g:
+        first = twice(p)
+        second = twice(first)
+    assert g.node_for("abab") is first and g.node_for(second.value) is second
+    with pytest.raises(tl.GraphError, match="no node"):
+        g.node_for("ab")  # a parameter's own value is not an output
