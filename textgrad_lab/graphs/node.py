@@ -85,7 +85,10 @@ class Node(Arithmetic):
     def graph(self) -> Graph:
         graph = self._graph()
         if graph is None:
-            raise RuntimeError(f"node {self.name!r} outlived its graph; keep the Graph alive")
+            raise RuntimeError(
+                f"node {self.name!r} outlived its graph: keep the Graph alive while you use its "
+                "nodes (`with tl.trace() as g:` and hold on to g)"
+            )
         return graph
 
     @property
