@@ -19,6 +19,10 @@ Inside a trace, each call is a node whose input is the messages; a Parameter (fr
 messages is linked as an input, and so is an earlier captured reply that appears in
 them, so feedback flows back through chains of calls to the prompts. On exit the
 libraries are restored; calls from other threads and tasks are never routed.
+
+In a workflow that a Trainer or ``tl.evaluate`` runs (they trace each sample), open
+``tl.capture(...)`` inside the forward function and return the reply text: the
+Trainer finds the captured node that produced it.
 """
 
 from __future__ import annotations
