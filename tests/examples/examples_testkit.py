@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+# A workflow file defines `workflow` at module level (the command line's contract).
+WORKFLOW_LINE = re.compile(r"^workflow\s*(:[^=]*)?=", re.MULTILINE)
+
+
+def example_workflows() -> list[str]:
+    """The file names of the examples that are workflow files (``examples/*.py``)."""
+    return sorted(
+        p.name for p in EXAMPLES.glob("*.py") if WORKFLOW_LINE.search(p.read_text(encoding="utf-8"))
+    )
 
 
 def load_example(name: str) -> ModuleType:

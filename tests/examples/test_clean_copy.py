@@ -4,24 +4,12 @@ installed from the copy), every example workflow optimizes and evaluates from th
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from examples_testkit import ROOT, clean_env
-
-# A workflow file defines `workflow` at module level (the command line's contract).
-WORKFLOW_LINE = re.compile(r"^workflow\s*(:[^=]*)?=", re.MULTILINE)
-
-
-def example_workflows() -> list[str]:
-    return sorted(
-        p.name
-        for p in (ROOT / "examples").glob("*.py")
-        if WORKFLOW_LINE.search(p.read_text(encoding="utf-8"))
-    )
+from examples_testkit import clean_env, example_workflows
 
 
 def cli(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:

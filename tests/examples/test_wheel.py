@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from examples_testkit import clean_env
+from examples_testkit import clean_env, example_workflows
 
 
 def run(*args: str | Path, cwd: Path, **env: str) -> str:
@@ -59,10 +59,12 @@ def test_the_installed_wheel_loads_the_shipped_data(venv_python: Path, tmp_path:
     assert "gsm8k/train" in names and "humaneval" in names
 
 
-def test_the_installed_wheel_runs_the_main_example(
-    venv_python: Path, clone: Path, tmp_path: Path
+@pytest.mark.parametrize("example", example_workflows())
+def test_the_installed_wheel_runs_each_example_workflow(
+    venv_python: Path, clone: Path, tmp_path: Path, example: str
 ) -> None:
-    workflow = shutil.copy(clone / "examples" / "object_counting.py", tmp_path / "flow.py")
+    # A copy outside the repository: the workflow imports the installed package only.
+    workflow = shutil.copy(clone / "examples" / example, tmp_path / example)
     out = run(
         venv_python,
         "-m",
