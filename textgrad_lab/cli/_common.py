@@ -84,8 +84,9 @@ def eval_line(split: str, result: Any) -> list[str | tuple[str, str]]:
     """The parts of an evaluation's one-line summary (for :func:`plain_line`): the mean
     over the scored samples, then, in red, how many failed and the commonest error."""
     failed = getattr(result, "failed", 0)
+    scored = result.n - failed
     parts: list[str | tuple[str, str]] = [
-        f"{split}: {result.mean:.3f} over {result.n - failed} examples"
+        f"{split}: {result.mean:.3f} over {scored} examples" if scored else f"{split}: no score"
     ]
     if failed:
         parts.append((f" ({failed} of {result.n} failed: {result.error})", "bold red"))
