@@ -264,3 +264,26 @@ def test_llm_call_and_wall_time_budgets_stop_between_iterations(tmp_path: Path) 
     state = timed.fit()
     assert state.status == "budget_exhausted" and state.message.startswith("seconds:")
     assert len(state.pool) == 1 and state.history == []  # the seed only: then time was up
+
+
+def test_a_search_whose_every_sample_failed_stops_naming_the_error(tmp_path: Path) -> None:
+    from textgrad_lab.optimizers import TGD
+    from textgrad_lab.train.failures import SamplesFailed
+
+    dead = MockEngine("x", fail=lambda i, req: "server_error", max_retries=0)
+    system = tl.Parameter("Answer.", name="system", role="system prompt")
+
+    async def solve(ex: Example) -> Node:
+        return await tl.llm_call(system, ex.input, engine=dead)
+
+    search = Search(
+        solve,
+        proposer=TGD([system], engine=dead),
+        metric="exact_match",
+        train=count_rows(2, 0),
+        val=count_rows(2, 100),
+        max_iterations=1,
+        run_dir=tmp_path / "run",
+    )
+    with pytest.raises(SamplesFailed, match=r"all 2 search/val samples failed: .*ServerError"):
+        search.fit()

@@ -33,6 +33,7 @@ from textgrad_lab.train.checkpoint import Position, write_json
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
 from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage
 from textgrad_lab.train.executor import Executor, LocalExecutor
+from textgrad_lab.train.failures import SamplesFailed, commonest_error
 from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
@@ -168,6 +169,8 @@ class Search:
         """Score examples with the parameters as they are; counts metric calls."""
         with usage_scope(scope):
             results = await self.executor.run_samples(self._work(backward), list(examples))
+        if results and all(r.failed for r in results):  # no reply at all: no score to keep
+            raise SamplesFailed(scope, len(results), commonest_error(results))
         self.state.metric_calls += len(results)
         extra = remote_usage(self.executor, results)
         if extra.calls:
