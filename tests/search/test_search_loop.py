@@ -253,7 +253,7 @@ def test_sigkill_mid_search_then_resume_gives_the_uninterrupted_pool(tmp_path: P
 
 
 def test_llm_call_and_wall_time_budgets_stop_between_iterations(tmp_path: Path) -> None:
-    search, tracker = tgd_search(None, tmp_path / "calls")
+    search, _ = tgd_search(None, tmp_path / "calls")
     search.config.max_iterations = None
     search.config.budget = SearchBudget(max_llm_calls=6)
     state = search.fit()
