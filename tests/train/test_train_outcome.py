@@ -87,6 +87,7 @@ def test_advice_follows_the_cause() -> None:
 
     assert "lowered the validation score" in advice([REVERTED], model="openai/gpt-4o-mini")
     assert "--steps" in advice([REVERTED], model="openai/gpt-4o-mini")
+    assert "--search pareto" in advice([REVERTED], model="openai/gpt-4o-mini")
     assert "proposed no change" in advice([UNCHANGED], model="openai/gpt-4o")
     small = advice([UNCHANGED], model="openai/gpt-4o", optimizer_model="local/smollm2")
     assert "--optimizer-model" in small and "--model openai" not in small

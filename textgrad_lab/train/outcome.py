@@ -132,10 +132,16 @@ def _advice(counts: Mapping[str, int], model: str, optimizer_model: str) -> str:
         tip = f"put a stronger model on updates: {stronger}"
     elif counts["reverted"]:
         cause = "the proposals lowered the validation score, so they were put back"
-        tip = "take more steps (--steps N) with a larger --batch-size, or a stronger --optimizer-model"
+        tip = (
+            "take more steps (--steps N) with a larger --batch-size, search over several "
+            "candidates (--search pareto), or a stronger --optimizer-model"
+        )
     elif counts["accepted"]:
         cause = "the accepted changes left the validation score where it was"
-        tip = "take more steps (--steps N), or run the workflow on a stronger --model"
+        tip = (
+            "take more steps (--steps N), search over several candidates (--search beam), "
+            "or run the workflow on a stronger --model"
+        )
     else:
         cause = "the optimizer proposed no change (the feedback asked for none)"
         tip = "take more steps (--steps N) or a larger --batch-size, so more mistakes reach it"
