@@ -226,6 +226,16 @@ def test_mlflow_key_of_params_and_metrics_never_hold_secrets() -> None:
     assert flat == {"m.a.token": "***", "m.a.b": "[1, 2]"}
 
 
+def test_a_tracking_uri_is_saved_and_shown_without_credentials() -> None:
+    from textgrad_lab.train.tracking.mlflow_run import without_credentials
+
+    assert (
+        without_credentials("https://me:pw@mlflow.example:5000/p")
+        == "https://mlflow.example:5000/p"
+    )
+    assert without_credentials("sqlite:////tmp/a.db") == "sqlite:////tmp/a.db"
+
+
 def test_optimize_command_logs_to_mlflow_and_writes_traces(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

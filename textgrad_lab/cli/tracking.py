@@ -58,7 +58,10 @@ class Tracking:
 
         lines = []
         if self.mlflow is not None and self.mlflow.run_id is not None:
-            lines.append(f"MLflow run {self.mlflow.run_id} in {self.mlflow.tracking_uri}")
+            from textgrad_lab.train.tracking.mlflow_run import without_credentials
+
+            where = without_credentials(self.mlflow.tracking_uri)
+            lines.append(f"MLflow run {self.mlflow.run_id} in {where}")
         if self.otel is not None:
             endpoint = otlp_endpoint()
             to = f" and OTLP to {endpoint}" if endpoint else ""
