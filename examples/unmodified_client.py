@@ -212,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--serve", action="store_true", help="start llama_cpp.server on SmolLM2")
     ap.add_argument("--base-url", help="an OpenAI-compatible server for the client")
     ap.add_argument("--model", default=MODEL, help="the model name the server serves")
+    ap.add_argument(
+        "--json-object",
+        action="store_true",
+        help="the server takes structured replies as response_format json_object (llama.cpp's)",
+    )
     ap.add_argument("--steps", type=int, default=2)
     args = ap.parse_args(argv)
     MODEL = args.model
@@ -224,8 +229,13 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(llama_server()) if args.serve else (args.base_url or BASE_URL)
         )
         # No engine given to the capture: the client's calls reach its own server through
-        # an engine built for it. The optimizer asks the same server.
-        optimizer_engine = tl.llm.get_engine(f"openai-compatible/{MODEL}", api_base=BASE_URL)
+        # an engine built for it. The optimizer asks the same server, its structured
+        # replies decoded under their schema in the form llama.cpp's server takes.
+        optimizer_engine = tl.llm.get_engine(
+            f"openai-compatible/{MODEL}",
+            api_base=BASE_URL,
+            json_schema="json_object" if args.serve or args.json_object else True,
+        )
         optimize(args.steps, None, optimizer_engine)
     return 0
 

@@ -215,3 +215,18 @@ async def test_unknown_model_on_404(server: FakeOpenAIServer, tmp_path: Path) ->
 def test_sync_wrapper_over_http(make: EngineFactory) -> None:
     engine = make()
     assert [engine.complete(MSG).text for _ in range(2)] == ["pong", "pong"]
+
+
+async def test_json_object_mode_sends_the_schema_as_llama_cpp_takes_it(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    engine = get_engine(
+        "openai-compatible/m", api_base=server.base_url, json_schema="json_object", cache=False
+    )
+    c = await engine.acomplete(MSG, response_model=Verdict)
+    assert c.ok and isinstance(c.parsed, Verdict)
+    fmt = server.requests[0]["body"]["response_format"]
+    assert fmt["type"] == "json_object" and fmt["schema"]["title"] == "Verdict"
+    assert get_engine(engine.spec).spec == engine.spec
+    with pytest.raises(Exception, match="json_object"):
+        get_engine("openai-compatible/m", api_base=server.base_url, json_schema="yes")

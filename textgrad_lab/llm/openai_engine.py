@@ -1,8 +1,10 @@
 """`openai-compatible/<model>`: any OpenAI-compatible server through the openai SDK.
 
 For vLLM, a llama.cpp server, LM Studio, TGI and the like. Structured replies
-use `response_format={"type": "json_schema", ...}` (pass `json_schema=False`
-for servers without it: the schema then goes into the prompt). Cost is 0
+use `response_format={"type": "json_schema", ...}`; `json_schema="json_object"`
+sends `{"type": "json_object", "schema": ...}` instead, the form llama.cpp's Python
+server (`python -m llama_cpp.server`) decodes under; `json_schema=False` is for servers
+with neither: the schema then goes into the prompt. Cost is 0
 unless per-token prices are given, since such servers are usually self-hosted.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import ConfigError, ServerError
@@ -30,7 +32,7 @@ class OpenAICompatibleEngine(Engine):
         api_key: str | None = None,
         api_key_env: str | None = None,
         timeout: float = 120.0,
-        json_schema: bool = True,
+        json_schema: bool | Literal["json_object"] = True,
         input_cost_per_token: float = 0.0,
         output_cost_per_token: float = 0.0,
         **options: Any,
@@ -47,7 +49,13 @@ class OpenAICompatibleEngine(Engine):
         self._api_key = api_key or key_from_env(api_key_env) or PLACEHOLDER_KEY
         self.api_key_env = api_key_env
         self.timeout = timeout
-        self.native_schema = json_schema  # type: ignore[misc]
+        if json_schema not in (True, False, "json_object"):
+            raise ConfigError(
+                f"json_schema={json_schema!r}: use True (response_format json_schema), "
+                '"json_object" (llama.cpp\'s server) or False (the schema in the prompt)'
+            )
+        self.schema_mode = json_schema
+        self.native_schema = json_schema is not False  # type: ignore[misc]
         self.input_cost_per_token = input_cost_per_token
         self.output_cost_per_token = output_cost_per_token
         # One client per event loop: an httpx pool is bound to the loop that made it,
@@ -60,14 +68,17 @@ class OpenAICompatibleEngine(Engine):
         )
 
     def cache_identity(self) -> dict[str, Any]:
-        return {**super().cache_identity(), "api_base": self.api_base}
+        identity = {**super().cache_identity(), "api_base": self.api_base}
+        if self.schema_mode == "json_object":
+            identity["json_schema"] = "json_object"
+        return identity
 
     def _engine_options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {"api_base": self.api_base, "timeout": self.timeout}
         if self.api_key_env:
             opts["api_key_env"] = self.api_key_env
-        if not self.native_schema:
-            opts["json_schema"] = False
+        if self.schema_mode is not True:
+            opts["json_schema"] = self.schema_mode
         if self.input_cost_per_token or self.output_cost_per_token:
             opts["input_cost_per_token"] = self.input_cost_per_token
             opts["output_cost_per_token"] = self.output_cost_per_token
@@ -99,7 +110,12 @@ class OpenAICompatibleEngine(Engine):
             kwargs["max_tokens"] = req.max_tokens
         if req.seed is not None:
             kwargs["seed"] = req.seed
-        if req.json_schema is not None and self.native_schema and req.response_model is not None:
+        if req.json_schema is not None and self.schema_mode == "json_object":
+            kwargs["response_format"] = {
+                "type": "json_object",
+                "schema": copy.deepcopy(req.json_schema),
+            }
+        elif req.json_schema is not None and self.native_schema and req.response_model is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {
