@@ -110,7 +110,10 @@ def test_eval_with_hostile_code_sends_no_key(isolation, server, tmp_path) -> Non
     assert paths == ["/control"]  # the server records what reaches it
     secret = f"sk-fake-{uuid.uuid4().hex}"
     home_file = Path.home() / f".textgrad-test-netrc-{uuid.uuid4().hex}"
-    home_file.write_text(f"password {secret}\n")
+    try:
+        home_file.write_text(f"password {secret}\n")
+    except OSError:
+        pytest.skip("home directory not writable")
     home_file.chmod(0o600)
     flow = tmp_path / "flow.py"
     flow.write_text(f"HOME_FILE = {str(home_file)!r}\nPORT = {port}\n" + WORKFLOW)

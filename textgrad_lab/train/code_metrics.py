@@ -29,6 +29,10 @@ class UnitTests:
 
     An output that does not define ``entry_point`` itself is read as a completion of the
     example's ``prompt`` (HumanEval's format) and run as ``prompt + output``.
+
+    ``**sandbox`` are further :class:`~textgrad_lab.sandbox.SandboxConfig` fields (for
+    example ``isolation="weak"``). A sandbox that cannot run here raises
+    :class:`~textgrad_lab.sandbox.SandboxError`: never a score of 0.
     """
 
     name = "unit_tests"
