@@ -199,17 +199,21 @@ def _sandbox_uid() -> int | None:
 
 def kill_user(uid: int) -> None:
     """SIGKILL every process of ``uid``: sent by a process of that uid, ``kill(-1)``
-    reaches all of them at once, so none can fork its way out of the sweep."""
-    pid = os.fork()
-    if pid == 0:  # only system calls here: this child of a threaded process must not lock
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    reaches all of them at once, so none can fork its way out of the sweep. The sender
+    is a shell started as that uid (no fork of this, maybe threaded, process)."""
+    subprocess.run(
+        ["/bin/sh", "-c", "kill -9 -1"],
+        user=uid,
+        group=uid,
+        extra_groups=[],
+        env={},
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=30,
+        check=False,
+    )
 
 
 def run_child(
