@@ -36,7 +36,7 @@ REVERTED = record(
     val_score=0.1,
     changed=["system"],
     accepted=False,
-    decision="reverted: validation fell from 0.25 to 0.1; parameters put back",
+    decision="reverted: validation fell from 0.25 to 0.1; program put back (the params program)",
 )
 
 

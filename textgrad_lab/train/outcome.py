@@ -64,7 +64,8 @@ def step_outcome(record: Any) -> StepOutcome:
                 kind="accepted", text=f"accepted: {score} (changed {', '.join(h['changed'])})"
             )
         decision = str(h.get("decision") or "validation fell")
-        why = decision.removeprefix("reverted: ").removesuffix("; parameters put back")
+        # "reverted: validation fell from A to B; <what was put back>": the first clause.
+        why = decision.removeprefix("reverted: ").split("; ")[0]
         return StepOutcome(kind="reverted", text=f"reverted: {why}")
     report = h.get("optimizer_report")
     updates = _updates(report)
