@@ -1,6 +1,7 @@
 """MLflow tracking with the real mlflow package against a local SQLite store: a mock
 run is found with its step metrics and artifacts; a run SIGKILLed and resumed is one
-MLflow run with no step logged twice; steps saved but not logged are filled in."""
+MLflow run with no step logged twice; steps saved but not logged are filled in; a
+search is one MLflow run with a step per iteration, from Python and from the CLI."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ pytest.importorskip(
 import mlflow
 from mlflow.tracking import MlflowClient
 from mlflow_job import MAX_STEPS
-from tracking_testkit import prompt_task, trainer_for
+from tracking_testkit import prompt_task, search_for, trainer_for
 
 from textgrad_lab.train import load_checkpoint
 from textgrad_lab.train.tracking import MLflowCallback
@@ -39,7 +40,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     client = MlflowClient(uri)
-    for name in ("plain", "killed", "filled", "found", "flow"):
+    for name in ("plain", "killed", "filled", "found", "flow", "search"):
         client.create_experiment(name, artifact_location=(folder / name).as_uri())
     return uri
 
@@ -270,16 +271,70 @@ def test_optimize_command_logs_to_mlflow_and_writes_traces(
     assert any(s["name"] == "chat mock" for s in spans)
 
 
-def test_tracking_a_search_run_is_refused(tmp_path: Path) -> None:
+def test_a_search_is_one_mlflow_run_with_per_iteration_metrics_and_no_step_twice(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    run_dir = tmp_path / "search"
+    cb = MLflowCallback(experiment="search")
+    state = search_for(prompt_task(), run_dir, iterations=2, callbacks=[cb]).fit()
+    assert state.status == "completed" and state.iteration == 2
+    first = cb.run_id
+    client = MlflowClient(store)
+    for key in ("best_val_score", "pool_size", "frontier_size", "metric_calls"):
+        assert steps_of(client, first, key) == [0, 1, 2], key
+    assert steps_of(client, first, "calls") == [1, 2]  # LLM calls of each iteration
+    # A third iteration saved in search.json but not logged (as by a killed process) ...
+    search_for(prompt_task(), run_dir, iterations=3).fit(resume=True)
+    # ... is filled in by the next resume, which goes on in the same MLflow run.
+    cb2 = MLflowCallback(experiment="search")
+    search = search_for(prompt_task(), run_dir, iterations=4, callbacks=[cb2])
+    state = search.fit(resume=True)
+    assert cb2.run_id == first and cb2.resumed
+    runs = client.search_runs([client.get_experiment_by_name("search").experiment_id])
+    assert len(runs) == 1
+    run = client.get_run(first)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["config.strategy"] == "beam"
+    assert run.data.params["optimizer"] == "FakeTextOptimizer"
+    for key in ("best_val_score", "pool_size", "frontier_size", "metric_calls"):
+        assert steps_of(client, first, key) == [0, 1, 2, 3, 4], key
+    for key in ("calls", "tokens", "cost_usd", "total_calls"):
+        assert steps_of(client, first, key) == [1, 2, 3, 4], key
+    calls = {m.step: m.value for m in client.get_metric_history(first, "metric_calls")}
+    assert calls == {r.iteration: r.metric_calls for r in state.history} | {0: 4}
+    pool = {m.step: m.value for m in client.get_metric_history(first, "pool_size")}
+    assert pool[4] == len(state.pool) and pool[0] == 1
+    best = {m.step: m.value for m in client.get_metric_history(first, "best_val_score")}
+    assert best[4] == search.best.val_mean and best[0] == state.pool[0].val_mean
+    total = {m.step: m.value for m in client.get_metric_history(first, "total_calls")}
+    assert total[4] == sum(r.usage.calls for r in state.history) > 0
+    assert "run/pool.json" in artifacts(client, first)
+
+
+def test_optimize_search_logs_to_mlflow_and_traces_its_iterations(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from textgrad_lab.cli import app
 
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "search")
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["init", str(tmp_path / "flow")]).exit_code == 0
-    res = runner.invoke(
-        app,
-        ["optimize", str(tmp_path / "flow.py"), "--model", "mock", "--search", "beam", "--otel"],
-    )
-    assert res.exit_code == 2
-    assert "--search beam" in res.output and "drop --mlflow/--otel" in res.output
+    out = tmp_path / "run"
+    args = ["optimize", str(tmp_path / "flow.py"), "--model", "mock", "--out", str(out)]
+    res = runner.invoke(app, [*args, "--search", "beam", "--steps", "2", "--mlflow", "--otel"])
+    assert res.exit_code == 0, res.output
+    ref = RunRef.model_validate_json((out / RUN_FILE).read_text())
+    assert f"MLflow run {ref.run_id}" in res.stdout and "traces.jsonl" in res.stdout
+    client = MlflowClient(store)
+    assert steps_of(client, ref.run_id, "pool_size") == [0, 1, 2]
+    assert client.get_run(ref.run_id).data.params["config.strategy"] == "beam"
+    assert {"run/report.html", "run/pool.json"} <= artifacts(client, ref.run_id)
+    spans = [json.loads(line) for line in (out / "traces.jsonl").read_text().splitlines()]
+    assert sum(s["name"] == "run" for s in spans) == 1
+    assert sum(s["name"] == "iteration" for s in spans) == 2
+    assert any(s["name"].startswith("chat ") for s in spans)

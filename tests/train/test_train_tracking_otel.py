@@ -1,6 +1,6 @@
-"""OpenTelemetry traces of a run, with the real SDK: the span tree of mock steps, the
-GenAI attributes of LLM calls, no secret anywhere, an OTLP export to a loopback
-collector, and nothing imported when tracing is off."""
+"""OpenTelemetry traces of a run, with the real SDK: the span tree of mock steps and of
+a search's iterations, the GenAI attributes of LLM calls, no secret anywhere, an OTLP
+export to a loopback collector, and nothing imported when tracing is off."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 from opentelemetry.trace import StatusCode
-from tracking_testkit import Collector, attr_value, prompt_task, trainer_for
+from tracking_testkit import Collector, attr_value, prompt_task, search_for, trainer_for
 
 from textgrad_lab.llm import MockEngine
 from textgrad_lab.llm.tracing import trace_engine
@@ -60,6 +60,55 @@ def traced_run(steps: int = 1, **task_kw: Any) -> tuple[list[ReadableSpan], Any,
     result = trainer_for(task, steps=steps, callbacks=[otel]).fit()
     otel.close()
     return list(exporter.get_finished_spans()), result, task
+
+
+def test_span_tree_of_a_search_run_and_its_iterations() -> None:
+    provider, exporter = memory_provider()
+    task = prompt_task()
+    otel = OTelCallback(provider, engines=[task.student, task.critic])
+    search = search_for(task, iterations=3, callbacks=[otel])
+    state = search.fit()
+    otel.close()
+    spans = list(exporter.get_finished_spans())
+    assert len({s.context.trace_id for s in spans}) == 1
+    tree = children(spans)
+    (run,) = tree[None]
+    assert run.name == "run"
+    assert run.attributes["textgrad_lab.strategy"] == "beam"
+    assert run.attributes["textgrad_lab.status"] == "completed"
+    assert run.attributes["textgrad_lab.iterations"] == 3
+    assert run.attributes["textgrad_lab.pool_size"] == len(state.pool)
+    assert run.attributes["textgrad_lab.best_score"] == search.best.val_mean
+    top = sorted(tree[run.context.span_id], key=lambda s: s.start_time)
+    assert [s.name for s in top] == ["eval", "iteration", "iteration", "iteration"]
+    assert names(tree[top[0].context.span_id]) == {"sample": 4}  # the starting program
+    for span, record in zip(top[1:], state.history, strict=True):
+        a = span.attributes
+        assert a["textgrad_lab.iteration"] == record.iteration
+        assert a["textgrad_lab.kind"] == record.kind
+        assert a["textgrad_lab.decision"] == record.decision
+        assert a["textgrad_lab.metric_calls"] == record.metric_calls
+        assert a["textgrad_lab.calls"] == record.usage.calls
+        inside = names(tree[span.context.span_id])
+        assert inside["update"] == 1 and inside["sample"] >= 2
+        # the calls made inside an iteration are what its record counts
+        below = [s for s in spans if s.name.startswith("chat ") and _under(s, span, spans)]
+        assert len(below) == record.usage.calls
+    added = [s for s, r in zip(top[1:], state.history, strict=True) if r.child is not None]
+    assert added and all("eval" in names(tree[s.context.span_id]) for s in added)
+    (update,) = [s for s in tree[top[1].context.span_id] if s.name == "update"]
+    assert names(tree[update.context.span_id]) == {"chat critic-1": 1}
+    calls = [s for s in spans if s.name.startswith("chat ")]
+    assert len(calls) == state.usage.calls
+
+
+def _under(span: ReadableSpan, root: ReadableSpan, spans: list[ReadableSpan]) -> bool:
+    by_id = {s.context.span_id: s for s in spans}
+    while span.parent is not None:
+        if span.parent.span_id == root.context.span_id:
+            return True
+        span = by_id[span.parent.span_id]
+    return False
 
 
 def test_span_tree_of_a_mock_step() -> None:

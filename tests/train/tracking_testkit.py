@@ -131,3 +131,23 @@ def attr_value(value: Any) -> Any:
     if kind == "array_value":
         return [attr_value(v) for v in value.array_value.values]
     return getattr(value, kind) if kind else None
+
+
+def search_for(task: Task, run_dir: Any = None, iterations: int = 3, **kw: Any) -> Any:
+    """A beam search over the task's system prompt, the optimizer as its proposer."""
+    from textgrad_lab.train.search import Search
+
+    return Search(
+        task.workflow,
+        proposer=task.optimizer,
+        metric=NumericMatch(),
+        train=count_data(8),
+        val=count_data(4, start=100),
+        strategy="beam",
+        minibatch_size=2,
+        max_iterations=iterations,
+        usage=task.tracker,
+        run_dir=run_dir,
+        executor=LocalExecutor(concurrency=4),
+        **kw,
+    )

@@ -206,11 +206,6 @@ def optimize(
     opts = resolve(
         cli, config, workflow_defaults={**wf.defaults, **without_stale_server(saved, cli)}
     )
-    if opts.search != "greedy" and (opts.mlflow or opts.otel):
-        raise usage_error(
-            f"--mlflow and --otel track Trainer runs, not --search {opts.search}",
-            "drop --mlflow/--otel, or run without --search",
-        )
     run_dir = Path(opts.out) if opts.out else _default_out(wf.name)
     opt_name = opts.optimizer or (wf.optimizer if isinstance(wf.optimizer, str) else "custom")
     splits = splits_of(wf, opts.data, opts.split, opts.seed)

@@ -36,6 +36,40 @@ def run_search(
     record: dict[str, Any],
     resume: bool,
 ) -> None:
+    from textgrad_lab.cli.tracking import Tracking
+
+    tracking = Tracking(opts, run_dir, wf.name, [engines.student, engines.optimizer])
+    try:
+        _search(
+            wf,
+            workflow_arg,
+            opts,
+            splits,
+            engines,
+            optimizer,
+            executor,
+            run_dir,
+            record,
+            resume,
+            tracking,
+        )
+    finally:
+        tracking.close()
+
+
+def _search(
+    wf: Any,
+    workflow_arg: str,
+    opts: RunOptions,
+    splits: Any,
+    engines: Engines,
+    optimizer: Any,
+    executor: Any,
+    run_dir: Path,
+    record: dict[str, Any],
+    resume: bool,
+    tracking: Any,
+) -> None:
     from textgrad_lab.train.search import Objective, Search, SearchBudget
     from textgrad_lab.train.search.state import IterationRecord
 
@@ -73,6 +107,7 @@ def run_search(
             usage=engines.usage,
             meta={"cli": record},
             on_iteration=show,
+            callbacks=tracking.callbacks,
             strategy=opts.search,
             beam_width=opts.beam_width,
             minibatch_size=opts.batch_size,
@@ -123,8 +158,11 @@ def run_search(
         f"${u.cost_usd:.4f}"
     )
     console.print(iteration_summary(state.history), markup=False)
+    tracking.finish()
     console.print(f"run directory: {run_dir}")
     console.print(f"report: {report}")
+    for line in tracking.describe():
+        console.print(line)
 
 
 def iteration_summary(history: list[Any]) -> str:

@@ -18,6 +18,12 @@ it (LLM calls included) and see it fail. The phases, outermost first::
           sample ...
       eval                   the initial validation, and Trainer.evaluate
 
+A :class:`~textgrad_lab.train.search.Search` takes the same callbacks and passes itself
+where a Trainer passes the trainer: its phases are ``run``, ``iteration`` (one proposal
+or merge; attribute ``iteration``) holding ``update`` (the proposal) and ``eval``
+(validation of a candidate) with their samples; its moments are ``on_search_start``
+and ``on_iteration_end`` (after the iteration's ``search.json`` is written).
+
 Samples run on the driver with the local executor; a remote executor ships the work
 without the hook, so its samples appear only as the time of their step.
 """
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
     from textgrad_lab.train.evaluation import EvalResult
     from textgrad_lab.train.history import StepRecord, TrainResult
     from textgrad_lab.train.sample import SampleResult
+    from textgrad_lab.train.search.loop import Search
+    from textgrad_lab.train.search.state import IterationRecord
     from textgrad_lab.train.trainer import Trainer
 
 
@@ -63,6 +71,10 @@ class Callback:
     def on_checkpoint(self, trainer: Trainer, path: Path) -> None: ...
 
     def on_train_end(self, trainer: Trainer, result: TrainResult) -> None: ...
+
+    def on_search_start(self, search: Search) -> None: ...
+
+    def on_iteration_end(self, search: Search, record: IterationRecord) -> None: ...
 
     def phase(
         self, trainer: Trainer, name: str, attributes: dict[str, Any]
@@ -105,6 +117,12 @@ class CallbackList(Callback):
 
     def on_train_end(self, trainer: Trainer, result: TrainResult) -> None:
         self._each("on_train_end", trainer, result)
+
+    def on_search_start(self, search: Search) -> None:
+        self._each("on_search_start", search)
+
+    def on_iteration_end(self, search: Search, record: IterationRecord) -> None:
+        self._each("on_iteration_end", search, record)
 
     def phase(
         self, trainer: Trainer, name: str, attributes: dict[str, Any]

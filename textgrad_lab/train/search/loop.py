@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from textgrad_lab.llm.errors import BudgetExceeded
 from textgrad_lab.llm.usage import UsageTracker, usage_scope
 from textgrad_lab.programs.base import Program, ProgramRecord, as_program
 from textgrad_lab.sync import run_sync
+from textgrad_lab.train.callbacks import Callback, CallbackList
 from textgrad_lab.train.checkpoint import Position, write_json
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
 from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage
@@ -66,6 +68,12 @@ class Search:
     ``program`` is a :class:`~textgrad_lab.programs.Program` or a list of Parameters
     (default: the optimizer's ``program`` or ``params``, when ``proposer`` is one). Keyword ``options`` set
     :class:`SearchConfig` fields (``strategy``, ``beam_width``, ``budget``, ...).
+
+    ``callbacks`` are Trainer callbacks (:mod:`textgrad_lab.train.callbacks`); a search
+    calls their ``phase`` for ``run``, each ``iteration`` (attribute ``iteration``), its
+    proposal (``update``), each validation (``eval``) and ``sample``, then
+    ``on_search_start`` once and ``on_iteration_end`` after each iteration's
+    ``search.json`` is written.
     """
 
     def __init__(
@@ -83,6 +91,7 @@ class Search:
         usage: UsageTracker | Sequence[UsageTracker] | None = None,
         meta: dict[str, Any] | None = None,
         on_iteration: Callable[[IterationRecord], None] | None = None,
+        callbacks: Sequence[Callback] = (),
         **options: Any,
     ) -> None:
         base = config.model_dump() if config is not None else {}
@@ -124,6 +133,7 @@ class Search:
         )
         self.state.pool.objectives = list(self.config.objectives)
         self.on_iteration = on_iteration
+        self.callbacks = CallbackList(callbacks)
         self._saved: str | None = None
         self._clock = time.perf_counter()
 
@@ -141,6 +151,15 @@ class Search:
         """The program's parameters as they are now (a structural edit may change them)."""
         return self.program.parameters()
 
+    def phase(self, name: str, attributes: dict[str, Any]) -> AbstractContextManager[Any]:
+        """The callbacks' context manager around a phase of the search."""
+        return self.callbacks.phase(self, name, attributes)
+
+    def _report(self, record: IterationRecord) -> None:
+        if self.on_iteration is not None:
+            self.on_iteration(record)
+        self.callbacks.on_iteration_end(self, record)
+
     # -- scoring -----------------------------------------------------------------------
     def _work(self, backward: bool) -> SampleWork:
         c = self.config
@@ -152,6 +171,7 @@ class Search:
             depth=c.depth,
             backward_concurrency=c.backward_concurrency,
             perfect_score=c.perfect_score,
+            phase=self.phase,
         )
 
     def cell(self, r: SampleResult) -> ScoreCell:
@@ -182,9 +202,10 @@ class Search:
     ) -> list[ScoreCell]:
         self.program.restore(record)
         idx = list(range(len(self.val))) if ids is None else list(ids)
-        results = await self.run_examples(
-            [self.val[i] for i in idx], backward=False, scope="search/val"
-        )
+        with self.phase("eval", {"split": "val", "examples": len(idx)}):
+            results = await self.run_examples(
+                [self.val[i] for i in idx], backward=False, scope="search/val"
+            )
         return [self.cell(r) for r in results]
 
     async def minibatch_score(self, record: ProgramRecord, examples: Sequence[Example]) -> float:
@@ -280,7 +301,13 @@ class Search:
     async def afit(self, *, resume: bool = False) -> SearchState:
         """Search until ``max_iterations`` or a budget; returns the final state and leaves
         the best candidate's values in the parameters."""
+        where = str(self.run or "")
+        with self.phase("run", {"run_dir": where, "strategy": self.config.strategy}):
+            return await self._afit(resume)
+
+    async def _afit(self, resume: bool) -> SearchState:
         self._start(resume)
+        self.callbacks.on_search_start(self)
         s = self.state
         s.status, s.message = "running", ""
         self._clock = time.perf_counter()
@@ -295,33 +322,30 @@ class Search:
                 else:
                     stop = budget_stop(self, before)
                     if stop is not None and self.config.demo_sets and not s.demos_chosen:
-                        await choose_phase(self)
+                        with self.phase("iteration", {"iteration": s.iteration + 1}):
+                            await choose_phase(self)
                         self._commit(before)
-                        if self.on_iteration is not None:
-                            self.on_iteration(s.history[-1])
+                        self._report(s.history[-1])
                         continue
                     if stop is not None:
                         s.status, s.message = stop
                         self._commit(before)
                         break
                     k = s.iteration + 1
-                    rec = None
-                    if s.merge_due:
-                        s.merge_due = False
-                        rec = await merge_step(self, k)
-                    if rec is None:
-                        rec = await mutation_step(self, k)
-                    rec.metric_calls = s.metric_calls
-                    rec.usage = self.meter.since(before)
-                    s.history.append(rec)
-                    s.iteration = k
+                    with self.phase("iteration", {"iteration": k}):
+                        rec = None
+                        if s.merge_due:
+                            s.merge_due = False
+                            rec = await merge_step(self, k)
+                        if rec is None:
+                            rec = await mutation_step(self, k)
+                        rec.metric_calls = s.metric_calls
+                        rec.usage = self.meter.since(before)
+                        s.history.append(rec)
+                        s.iteration = k
                 self._commit(before)
-                if (
-                    self.on_iteration is not None
-                    and s.history
-                    and s.history[-1].iteration == s.iteration
-                ):
-                    self.on_iteration(s.history[-1])
+                if s.history and s.history[-1].iteration == s.iteration:
+                    self._report(s.history[-1])
             except Exception as exc:
                 budget = fatal_cause(exc)
                 self._rollback()
@@ -363,9 +387,12 @@ class Search:
         ``eval/<split>.json`` in the run directory."""
         self.program.restore(self.best.record)
         ds = as_dataset(data, split)
-        result = await evaluate_samples(
-            self.executor, self._work(False), list(ds), split=split, meter=self.meter
-        )
+        with self.phase("eval", {"split": split, "examples": len(ds)}):
+            self.callbacks.on_eval_start(self, split, len(ds))
+            result = await evaluate_samples(
+                self.executor, self._work(False), list(ds), split=split, meter=self.meter
+            )
+            self.callbacks.on_eval_end(self, split, result)
         if self.run is not None:
             write_json(
                 self.run / "eval" / f"{split}.json",

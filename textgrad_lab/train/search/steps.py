@@ -146,7 +146,7 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
     if search.config.skip_perfect and all(r.score >= perfect for r in results):
         rec.decision = "skipped: the parent is perfect on this minibatch"
         return rec
-    with usage_scope("search/propose"):
+    with usage_scope("search/propose"), search.phase("update", {"iteration": k}):
         report = await search.proposer.propose(search.params, results, search.rng)
     rec.proposer_report = scrub(jsonable(report))
     record = search.program.to_record()

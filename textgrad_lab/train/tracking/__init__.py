@@ -8,7 +8,8 @@
   extra): spans for the run, each step, sample, forward, metric, backward, optimizer
   update and evaluation, and each LLM call with the GenAI attributes.
 
-Both are Trainer callbacks. Nothing here imports mlflow or opentelemetry until a
+Both are Trainer callbacks, and a :class:`~textgrad_lab.train.search.Search` takes
+them too (a step per iteration). Nothing here imports mlflow or opentelemetry until a
 callback is built, so ``import textgrad_lab`` stays light.
 """
 

@@ -22,7 +22,15 @@ What is logged (secrets masked everywhere, as in the run directory):
   ``report.html`` when the run directory has them (:meth:`log_run_files` logs them again
   after they are written).
 
-A step is logged after its checkpoint is written. A resumed run reopens the MLflow run
+A :class:`~textgrad_lab.train.search.Search` given this callback is one MLflow run
+too: params ``config.*`` (the SearchConfig), ``optimizer``, ``param.NAME.kind``, the
+example counts and ``meta.*``; per iteration (MLflow ``step`` = the iteration; 0 is
+the starting program) ``best_val_score``, ``pool_size``, ``frontier_size``,
+``metric_calls``, ``accepted``, ``parent_score``, ``child_score``, ``calls``,
+``tokens``, ``cost_usd`` and the running ``total_*`` (see
+:mod:`~textgrad_lab.train.tracking.search_values`).
+
+A step (an iteration) is logged after its checkpoint (``search.json``) is written. A resumed run reopens the MLflow run
 named in ``RUN_DIR/mlflow.json`` and logs only what it lacks: the steps a killed
 process saved but did not log are filled in, and no step is logged twice.
 """
@@ -38,14 +46,24 @@ from typing import TYPE_CHECKING, Any
 from textgrad_lab.train.callbacks import Callback
 from textgrad_lab.train.tracking import mlflow_values as mv
 from textgrad_lab.train.tracking import require
+from textgrad_lab.train.tracking import search_values as sv
 from textgrad_lab.train.tracking.mlflow_run import DEFAULT_EXPERIMENT, open_run, tracking_uri
 
 if TYPE_CHECKING:
     from textgrad_lab.train.evaluation import EvalResult
     from textgrad_lab.train.history import StepRecord
+    from textgrad_lab.train.search.loop import Search
+    from textgrad_lab.train.search.state import IterationRecord
     from textgrad_lab.train.trainer import Trainer
 
-RUN_FILES = ("params.json", "history.jsonl", "usage.json", "graph.json", "report.html")
+RUN_FILES = (
+    "params.json",
+    "history.jsonl",
+    "usage.json",
+    "pool.json",
+    "graph.json",
+    "report.html",
+)
 # MLflow run status for each way a run ends.
 END_STATUS = {"completed": "FINISHED", "early_stopped": "FINISHED", "budget_exhausted": "KILLED"}
 
@@ -85,15 +103,25 @@ class MLflowCallback(Callback):
         self.resumed = False
         self._logged: set[tuple[str, int]] = set()
         self._run_dir: Path | None = None
+        self._search = False
 
     # -- opening -----------------------------------------------------------------------
     def on_train_start(self, trainer: Trainer) -> None:
-        if self.run_id is not None:  # fit() again on the same trainer
-            self._sync(trainer)
-            return
+        if self.run_id is None:  # else fit() again on the same trainer
+            self._open(trainer.run.path if trainer.run is not None else None)
+            self._log_params(mv.run_params(trainer))
+        self._sync(trainer)
+
+    def on_search_start(self, search: Search) -> None:
+        self._search = True
+        if self.run_id is None:
+            self._open(search.run)
+            self._log_params(mv.flatten(sv.search_params(search)))
+        self._sync_search(search)
+
+    def _open(self, run_dir: Path | None) -> None:
         from mlflow.tracking import MlflowClient
 
-        run_dir = trainer.run.path if trainer.run is not None else None
         self._run_dir = run_dir
         self.tracking_uri = tracking_uri(self._uri, run_dir)
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
@@ -111,8 +139,6 @@ class MLflowCallback(Callback):
         )
         if self.resumed:
             self._logged = self._already_logged()
-        self._log_params(trainer)
-        self._sync(trainer)
 
     def _already_logged(self) -> set[tuple[str, int]]:
         done: set[tuple[str, int]] = set()
@@ -121,11 +147,11 @@ class MLflowCallback(Callback):
             done.update((key, m.step) for m in self.client.get_metric_history(self.run_id, key))
         return done
 
-    def _log_params(self, trainer: Trainer) -> None:
+    def _log_params(self, params: dict[str, str]) -> None:
         from mlflow.entities import Param
 
         have = self.client.get_run(self.run_id).data.params if self.resumed else {}
-        new = [Param(k, v) for k, v in mv.run_params(trainer).items() if k not in have]
+        new = [Param(k, v) for k, v in params.items() if k not in have]
         for i in range(0, len(new), 100):
             self.client.log_batch(self.run_id, params=new[i : i + 100])
 
@@ -173,9 +199,28 @@ class MLflowCallback(Callback):
         # The Trainer calls this after the step's checkpoint is written.
         self._sync(trainer)
 
+    def _sync_search(self, search: Search) -> None:
+        """Log the iterations the search's state holds that MLflow does not have yet."""
+        state = search.state
+        self._log_metrics(sv.start_metrics(state), 0)
+        for record in state.history:
+            self._log_metrics(sv.iteration_metrics(record, state), record.iteration)
+
+    def on_iteration_end(self, search: Search, record: IterationRecord) -> None:
+        # The search calls this after the iteration's search.json is written.
+        self._sync_search(search)
+
+    def _sync_any(self, owner: Any) -> None:
+        if self._search:
+            self._sync_search(owner)
+        else:
+            self._sync(owner)
+
     def on_eval_end(self, trainer: Trainer, split: str, result: EvalResult) -> None:
         if split != "val" and self.run_id is not None:
-            self._log_metrics({mv.metric_key(f"{split}_score"): result.mean}, trainer.state.step)
+            state: Any = trainer.state
+            at = state.iteration if self._search else state.step
+            self._log_metrics({mv.metric_key(f"{split}_score"): result.mean}, at)
 
     # -- the end -----------------------------------------------------------------------
     def phase(
@@ -194,7 +239,7 @@ class MLflowCallback(Callback):
                 self._end(trainer, "FAILED")
             raise
         if self.run_id is not None:
-            self._sync(trainer)
+            self._sync_any(trainer)
             self.log_run_files()
             self._end(trainer, END_STATUS.get(trainer.state.status, "FINISHED"))
 

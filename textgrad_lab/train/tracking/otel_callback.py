@@ -17,6 +17,15 @@ The span tree of a run (names are the phases of :mod:`textgrad_lab.train.callbac
         update                  the optimizer's LLM calls
         eval > sample ...       validation of the proposal
 
+A :class:`~textgrad_lab.train.search.Search` given this callback traces the same way::
+
+    run                         textgrad_lab.strategy, status, iterations, best_score, ...
+      eval > sample ...         the starting program's validation
+      iteration                 textgrad_lab.iteration, kind, decision, pool_size, calls, ...
+        sample ...              the parent on the minibatch
+        update                  the proposal (the optimizer's LLM calls)
+        eval > sample ...       the child's validation
+
 Each LLM call of the engines given (and of those the tracer is added to with
 :func:`~textgrad_lab.llm.tracing.trace_engine`) is a ``chat MODEL`` span with the GenAI
 attributes, nested under the phase it was made in. Attributes hold numbers, ids and
@@ -38,6 +47,7 @@ from textgrad_lab.train.tracking import require
 if TYPE_CHECKING:
     from textgrad_lab.train.evaluation import EvalResult
     from textgrad_lab.train.history import StepRecord
+    from textgrad_lab.train.search.state import IterationRecord, SearchState
     from textgrad_lab.train.trainer import Trainer
 
 PREFIX = "textgrad_lab."
@@ -51,6 +61,26 @@ def _attributes(values: dict[str, Any]) -> dict[str, Any]:
             continue
         out[PREFIX + key] = value if isinstance(value, bool | int | float | str) else str(value)
     return out
+
+
+def iteration_attributes(record: IterationRecord, state: SearchState) -> dict[str, Any]:
+    from textgrad_lab.train.tracking.search_values import iteration_metrics
+
+    values = iteration_metrics(record, state)
+    return _attributes(
+        {
+            "kind": record.kind,
+            "decision": record.decision[:200],
+            "child": record.child,
+            "changed": ",".join(record.changed),
+            **{k: values.get(k) for k in ("best_val_score", "pool_size", "frontier_size")},
+            "metric_calls": record.metric_calls,
+            "calls": record.usage.calls,
+            "input_tokens": record.usage.prompt_tokens,
+            "output_tokens": record.usage.completion_tokens,
+            "cost_usd": record.usage.cost_usd,
+        }
+    )
 
 
 def step_attributes(record: StepRecord) -> dict[str, Any]:
@@ -135,8 +165,27 @@ class OTelCallback(Callback):
 
     def _finish(self, trainer: Trainer, name: str, attributes: dict[str, Any], span: Any) -> None:
         """Outcome attributes of a phase, read from the trainer when it ends."""
-        state = trainer.state
-        if name == "step" and state.history and state.history[-1].step == attributes.get("step"):
+        state: Any = trainer.state
+        if name == "iteration" and state.history:
+            last = state.history[-1]
+            if last.iteration == attributes.get("iteration"):
+                span.set_attributes(iteration_attributes(last, state))
+        elif name == "run" and hasattr(state, "pool"):  # a search
+            best = state.pool.best().val_mean if len(state.pool) else None
+            span.set_attributes(
+                _attributes(
+                    {
+                        "status": state.status,
+                        "iterations": state.iteration,
+                        "best_score": best,
+                        "pool_size": len(state.pool),
+                        "metric_calls": state.metric_calls,
+                        "calls": state.usage.calls,
+                        "cost_usd": state.usage.cost_usd,
+                    }
+                )
+            )
+        elif name == "step" and state.history and state.history[-1].step == attributes.get("step"):
             span.set_attributes(step_attributes(state.history[-1]))
         elif name == "run":
             span.set_attributes(
