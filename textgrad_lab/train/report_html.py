@@ -119,8 +119,6 @@ def _facts(run: Run) -> str:
         ("optimizer", meta.get("optimizer", "?")),
         ("status", run.status),
         ("steps", str(len(history))),
-        ("accepted steps", str(sum(1 for h in history if h.get("accepted", True)))),
-        ("failed steps", str(sum(1 for h in history if h.get("failed")))),
     ]
     facts = [(k, v) for k, v in facts if v != "?" or k == "status"]
     if run.initial_val_score is not None:
@@ -136,6 +134,16 @@ def _facts(run: Run) -> str:
     return f"<table>{rows}</table>{summary}"
 
 
+# A step's headline word and its style, by outcome (the same words as the terminal's).
+LABELS = {
+    "accepted": ("accepted", "accepted"),
+    "reverted": ("reverted", "rejected"),
+    "refused": ("proposal refused", "rejected"),
+    "failed": ("failed", "failed"),
+    "no_change": ("no change", ""),
+}
+
+
 def _steps(history: list[dict[str, Any]]) -> list[str]:
     from textgrad_lab.train.outcome import step_outcome
 
@@ -143,16 +151,14 @@ def _steps(history: list[dict[str, Any]]) -> list[str]:
     if not history:
         parts.append("<p>no steps recorded</p>")
     for h in history:
-        state = (
-            "failed" if h.get("failed") else "accepted" if h.get("accepted", True) else "rejected"
-        )
         outcome = step_outcome(h)
+        state, css = LABELS[outcome.kind]
         # The trainer's decision adds the validation change to an accepted step's line.
         decision = h.get("decision") if outcome.kind == "accepted" else ""
         u = h.get("usage", {})
         parts.append(
             f"<h3>step {h['step']} (epoch {h.get('epoch', 0)}): "
-            f'<span class="{state}">{state}</span></h3>'
+            f'<span class="{css}">{state}</span></h3>'
             f"<p>{html.escape(outcome.text)} · train {_num(h.get('train_score'))} · "
             f"validation {_num(h.get('val_score'))} · {u.get('calls', 0)} calls · "
             f"{u.get('prompt_tokens', 0) + u.get('completion_tokens', 0)} tokens · "
