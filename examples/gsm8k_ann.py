@@ -1,32 +1,27 @@
-"""A multi-agent GSM8K solver trained as an agentic neural network.
+"""A multi-agent GSM8K solver trained as an agentic neural network (a workflow file).
 
-    python examples/gsm8k_ann.py                         # local/smollm2, small sizes
-    python examples/gsm8k_ann.py --model openai/gpt-4o-mini --train 200 --val 300 --test 100
-    python examples/gsm8k_ann.py --network runs/gsm8k_ann.json --test 50   # reuse, no training
+    textgrad-lab optimize examples/gsm8k_ann.py                    # local/smollm2, small sizes
+    textgrad-lab optimize examples/gsm8k_ann.py --model openai/gpt-4o-mini --split 200,300,100
+    textgrad-lab eval examples/gsm8k_ann.py --params runs/gsm8k_ann-...  # the learned network
+    python examples/gsm8k_ann.py --steps 1                         # the same as optimize
 
-Data: the first ``--train`` of lines 0-199 of ``train.jsonl`` train, the first ``--val``
-of lines 200-499 validate (the usual 200/300 split), the first ``--test`` of
-``test.jsonl`` test. Two layers: two solvers whose work is concatenated, then a
-checker that writes the final answer. Each step runs a minibatch forward, sends the
-feedback on wrong answers backward, and lets the optimizer rewrite roles, instructions
-and structure; a step is kept only if validation accuracy does not fall. The learned
-network is saved as JSON.
+Two layers: two solvers whose work is concatenated, then a checker that writes the
+final answer. Each step runs a minibatch forward, sends the feedback on wrong answers
+backward, and lets the agent-network optimizer rewrite roles, instructions and
+structure (add or drop agents and layers, change aggregations); the Trainer keeps a
+step only if validation accuracy does not fall, and otherwise puts the whole network
+back. The learned network is saved in the run directory (``program.json``: its
+values and structure; ``eval --params RUN_DIR`` restores it).
+
+Data: GSM8K's training file shipped with the package, in file order: the first lines
+train, the next validate, the next test (``--split TRAIN,VAL,TEST``).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import re
 import sys
-import time
-from pathlib import Path
-from typing import Any
 
 import textgrad_lab as tl
-from textgrad_lab.cli.script import run_script
-from textgrad_lab.llm import get_engine
-from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, vote_key
 
 LIBRARY = [
@@ -54,13 +49,7 @@ LIBRARY = [
 ]
 
 
-def load(split: str, start: int, count: int) -> list[dict[str, str]]:
-    """``count`` GSM8K problems of ``split`` from line ``start``, with the final answer."""
-    data = tl.datasets.load(f"gsm8k/{split}")
-    return [{"question": e.input, "gold": e.target} for e in data[start : start + count]]
-
-
-def build_network(engine: Any) -> AgentNetwork:
+def build_network() -> AgentNetwork:
     t = {x.name: x for x in LIBRARY}
     solve = Layer(
         "solve",
@@ -77,131 +66,51 @@ def build_network(engine: Any) -> AgentNetwork:
         aggregation="concatenate",
         goal="Check the solutions and state the final answer.",
     )
-    return AgentNetwork([solve, check], engine=engine, library=LIBRARY, name="gsm8k")
+    return AgentNetwork([solve, check], library=LIBRARY, name="gsm8k")
 
 
-def score(reply: str, gold: str) -> tuple[float, str]:
+network = build_network()
+
+
+async def solve(example, engine):
+    """The network on one problem, on the run's engine (one call per agent)."""
+    network.use_engine(engine)
+    return await network.aforward(example.input)
+
+
+def score(reply, example) -> tuple[float, str]:
     """1 if the final number (after 'Answer:', else the last number) equals the gold one."""
-    pred = vote_key(reply)
-    if not re.fullmatch(r"-?\d+(?:\.\d+)?", pred):
+    gold = str(example.target)
+    pred = vote_key(str(reply))
+    try:
+        right = float(pred) == float(gold)
+    except ValueError:
         return (
             0.0,
-            f"The reply gives no final number; the expected answer is {gold}. End with 'Answer: <number>'.",
+            f"The reply gives no final number; the expected answer is {gold}. "
+            "End with 'Answer: <number>'.",
         )
-    if float(pred) == float(gold):
+    if right:
         return 1.0, "Correct."
     return 0.0, f"The final answer {pred} is wrong; the expected answer is {gold}."
 
 
-async def accuracy(net: AgentNetwork, rows: list[dict[str, str]]) -> float:
-    replies = await asyncio.gather(*(net.arun(r["question"]) for r in rows))
-    return sum(score(a, r["gold"])[0] for a, r in zip(replies, rows, strict=True)) / max(
-        1, len(rows)
-    )
+workflow = tl.train.Workflow(
+    name="gsm8k_ann",
+    description="GSM8K with a two-layer agent network whose roles and structure are trained",
+    forward=solve,
+    program=network,  # trained whole: values and structure
+    metric=score,
+    data="gsm8k/train",
+    split=(4, 2, 3),
+    optimizer="ann",
+    optimizer_options={"beta": 0.6},
+    model="local/smollm2",
+    defaults={"steps": 1, "batch_size": 2, "concurrency": 2},
+)
 
 
-async def train_step(
-    net: AgentNetwork, opt: AgentNetworkOptimizer, batch: list[dict[str, str]]
-) -> tuple[float, Any]:
-    opt.zero_grad()
+if __name__ == "__main__":  # the script form: `textgrad-lab optimize` on this file
+    from textgrad_lab.cli import app
 
-    async def one(row: dict[str, str]) -> float:
-        with tl.trace() as g:
-            out = await net.aforward(row["question"])
-        s, feedback = score(str(out.value), row["gold"])
-        if s < 1.0:
-            await g.abackward(
-                out, seed={"text": feedback, "score": s}, propagator=opt.make_propagator()
-            )
-        return s
-
-    scores = await asyncio.gather(*(one(r) for r in batch))
-    train_acc = sum(scores) / len(scores)
-    if train_acc == 1.0:
-        return train_acc, None  # nothing to learn from this batch
-    return train_acc, await opt.astep()
-
-
-async def main(args: argparse.Namespace) -> None:
-    engine = get_engine(args.model, cache=not args.no_cache)
-    test = load("test", 0, args.test)
-    if args.network:
-        net = AgentNetwork.from_json(args.network, engine=engine)
-        t0 = time.perf_counter()
-        acc = await accuracy(net, test)
-        print(
-            f"loaded {args.network}: test accuracy {acc:.3f} on {len(test)} ({time.perf_counter() - t0:.0f} s)"
-        )
-        return
-    train = load("train", 0, min(args.train, 200))
-    val = load("train", 200, min(args.val, 300))
-    net = build_network(engine)
-
-    opt = AgentNetworkOptimizer(net, beta=args.beta)
-    best = await accuracy(net, val) if val else None
-    t0 = time.perf_counter()
-    before = await accuracy(net, test)
-    print(
-        f"model {args.model}; network {net}; test accuracy before: {before:.3f} ({len(test)} problems)"
-    )
-    for step in range(args.steps):
-        start = (step * args.batch) % len(train)
-        batch = (train + train)[start : start + args.batch]
-        ts = time.perf_counter()
-        snapshot = net.to_record()
-        train_acc, report = await train_step(net, opt, batch)
-        line = f"step {step + 1}: train acc {train_acc:.2f}"
-        if report is not None:
-            line += ", " + report.summary()
-            if best is not None:
-                now = await accuracy(net, val)
-                if now < best:  # keep a step only if validation does not fall
-                    net.restore(snapshot)
-                    line += f", reverted (validation {best:.2f} -> {now:.2f})"
-                else:
-                    best = now
-        print(f"{line} [{time.perf_counter() - ts:.0f} s]")
-    after = await accuracy(net, test)
-    total = engine.usage.total
-    print(f"test accuracy after: {after:.3f}; network {net}")
-    print(
-        f"LLM calls {total.calls}, tokens {total.prompt_tokens}+{total.completion_tokens}, "
-        f"wall {time.perf_counter() - t0:.0f} s"
-    )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    net.to_json(args.out)
-    print(f"saved the learned network to {args.out}")
-
-
-def cli() -> argparse.Namespace:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--model", default="local/smollm2", help="any engine name (default: local/smollm2)"
-    )
-    ap.add_argument("--train", type=int, default=4)
-    ap.add_argument("--val", type=int, default=2)
-    ap.add_argument("--test", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=2)
-    ap.add_argument("--beta", type=float, default=0.6)
-    ap.add_argument("--out", default="runs/gsm8k_ann.json")
-    ap.add_argument(
-        "--network", help="a saved network to evaluate on the test slice, without training"
-    )
-    ap.add_argument(
-        "--no-cache", action="store_true", help="do not use the engine's response cache"
-    )
-    return ap.parse_args()
-
-
-def run() -> int:
-    """0 done, 2 bad setup (model, key, data, a network file), 1 a failed run; errors
-    print as one line that says what to fix."""
-    args = cli()
-    return run_script(lambda: main(args), setup_errors=(FileNotFoundError, ValueError))
-
-
-if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(app(["optimize", __file__, *sys.argv[1:]]))

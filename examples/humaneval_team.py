@@ -1,30 +1,27 @@
-"""A coder / reviewer / tester team on a HumanEval slice, trained on unit-test feedback.
+"""A coder / reviewer / tester team on a HumanEval slice, trained on unit-test feedback
+(a workflow file).
 
-    python examples/humaneval_team.py                     # local/smollm2, small sizes
-    python examples/humaneval_team.py --model openai/gpt-4o-mini --train 10 --test 40
-    python examples/humaneval_team.py --network runs/humaneval_team.json   # reuse, no training
+    textgrad-lab optimize examples/humaneval_team.py                  # local/smollm2, small
+    textgrad-lab optimize examples/humaneval_team.py --model openai/gpt-4o-mini --split 10,5,40
+    textgrad-lab eval examples/humaneval_team.py --params runs/humaneval_team-...  # the team
+    python examples/humaneval_team.py --steps 1                       # the same as optimize
 
 Three layers of one agent each: a coder writes the function, a reviewer improves it,
 a tester runs the docstring's examples in the sandbox (a tool) and fixes what fails.
-The loss is the problem's real unit tests, run in the sandbox; their report is the
-feedback sent backward. Training problems come first in the file, test problems after
-them. The learned team is saved as JSON.
+The metric is the problem's real unit tests, run in the sandbox; their report is the
+feedback sent backward, and the agent-network optimizer rewrites roles, instructions
+and structure. The Trainer keeps a step only if the validation pass rate does not
+fall. Training problems come first in the file, then validation, then test. The
+learned team is saved in the run directory (``program.json``).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import textgrad_lab as tl
-from textgrad_lab.cli.script import run_script
-from textgrad_lab.llm import get_engine
-from textgrad_lab.optimizers.ann import AgentNetworkOptimizer
 from textgrad_lab.programs.agents import Agent, AgentNetwork, AgentTemplate, Layer, Tool
 from textgrad_lab.sandbox import arun_tests, aunit_test_feedback
 from textgrad_lab.train.code_metrics import docstring_examples_test
@@ -90,12 +87,7 @@ TOOLS = {
 }
 
 
-def load(start: int, count: int) -> list[dict[str, Any]]:
-    """``count`` HumanEval problems from index ``start``, as their JSON rows."""
-    return [e.fields for e in tl.datasets.load("humaneval")[start : start + count]]
-
-
-def build_team(engine: Any) -> AgentNetwork:
+def build_team() -> AgentNetwork:
     t = {x.name: x for x in LIBRARY}
     layers = [
         Layer("code", [Agent.from_template(t["coder"], "coder1")], goal="Write the function."),
@@ -108,99 +100,39 @@ def build_team(engine: Any) -> AgentNetwork:
             goal="Make the examples pass.",
         ),
     ]
-    return AgentNetwork(layers, engine=engine, library=LIBRARY, tools=TOOLS, name="humaneval-team")
+    return AgentNetwork(layers, library=LIBRARY, tools=TOOLS, name="humaneval-team")
 
 
-async def passed(net: AgentNetwork, problems: list[dict[str, Any]]) -> float:
-    async def one(p: dict[str, Any]) -> float:
-        reply = await net.arun(p["prompt"], extra=p)
-        return (await aunit_test_feedback(solution_source(reply, p), p))[0]
-
-    scores = await asyncio.gather(*(one(p) for p in problems))
-    return sum(scores) / max(1, len(scores))
+team = build_team()
 
 
-async def main(args: argparse.Namespace) -> None:
-    engine = get_engine(args.model, cache=not args.no_cache)
-    test = load(args.train + args.val, args.test)
-    if args.network:
-        net = AgentNetwork.from_json(args.network, engine=engine, tools=TOOLS)
-        print(
-            f"loaded {args.network}: pass@1 {await passed(net, test):.3f} on {len(test)} problems"
-        )
-        return
-    train, val = load(0, args.train), load(args.train, args.val)
-    net = build_team(engine)
-
-    opt = AgentNetworkOptimizer(net)
-    best = await passed(net, val) if val else None
-    t0 = time.perf_counter()
-    print(
-        f"model {args.model}; team {net}; pass@1 before: {await passed(net, test):.3f} ({len(test)} problems)"
-    )
-    for step in range(args.steps):
-        problem = train[step % len(train)]
-        ts = time.perf_counter()
-        opt.zero_grad()
-        with tl.trace() as g:
-            out = await net.aforward(problem["prompt"], extra=problem)
-        score, feedback = await aunit_test_feedback(
-            solution_source(str(out.value), problem), problem
-        )
-        line = f"step {step + 1} ({problem['task_id']}): unit tests {'pass' if score else 'fail'}"
-        if score < 1.0:
-            await g.abackward(
-                out, seed={"text": feedback, "score": score}, propagator=opt.make_propagator()
-            )
-            snapshot = net.to_record()
-            report = await opt.astep()
-            line += ", " + report.summary()
-            if best is not None:
-                now = await passed(net, val)
-                if now < best:  # keep a step only if validation does not fall
-                    net.restore(snapshot)
-                    line += f", reverted (validation {best:.2f} -> {now:.2f})"
-                else:
-                    best = now
-        print(f"{line} [{time.perf_counter() - ts:.0f} s]")
-    total = engine.usage.total
-    print(f"pass@1 after: {await passed(net, test):.3f}; team {net}")
-    print(
-        f"LLM calls {total.calls}, tokens {total.prompt_tokens}+{total.completion_tokens}, "
-        f"wall {time.perf_counter() - t0:.0f} s"
-    )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    net.to_json(args.out)
-    print(f"saved the learned team to {args.out}")
+async def solve(example, engine):
+    """The team on one problem; the problem's row is the tools' context."""
+    team.use_engine(engine)
+    return await team.aforward(example.input, extra=example.fields)
 
 
-def cli() -> argparse.Namespace:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--model", default="local/smollm2", help="any engine name (default: local/smollm2)"
-    )
-    ap.add_argument("--train", type=int, default=2)
-    ap.add_argument("--val", type=int, default=1)
-    ap.add_argument("--test", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=1)
-    ap.add_argument("--out", default="runs/humaneval_team.json")
-    ap.add_argument(
-        "--network", help="a saved team to evaluate on the test slice, without training"
-    )
-    ap.add_argument(
-        "--no-cache", action="store_true", help="do not use the engine's response cache"
-    )
-    return ap.parse_args()
+async def unit_tests(reply, example) -> tuple[float, str]:
+    """The problem's own tests against the final code, in the sandbox."""
+    problem = example.fields
+    return await aunit_test_feedback(solution_source(str(reply), problem), problem)
 
 
-def run() -> int:
-    """0 done, 2 bad setup (model, key, data, a network file), 1 a failed run; errors
-    print as one line that says what to fix."""
-    args = cli()
-    return run_script(lambda: main(args), setup_errors=(FileNotFoundError, ValueError))
+workflow = tl.train.Workflow(
+    name="humaneval_team",
+    description="HumanEval with a coder / reviewer / tester team trained on unit-test feedback",
+    forward=solve,
+    program=team,  # trained whole: values and structure
+    metric=unit_tests,
+    data="humaneval",
+    split=(2, 1, 2),
+    optimizer="ann",
+    model="local/smollm2",
+    defaults={"steps": 1, "batch_size": 1, "concurrency": 2},
+)
 
 
-if __name__ == "__main__":
-    sys.exit(run())
+if __name__ == "__main__":  # the script form: `textgrad-lab optimize` on this file
+    from textgrad_lab.cli import app
+
+    sys.exit(app(["optimize", __file__, *sys.argv[1:]]))

@@ -23,6 +23,7 @@ from textgrad_lab.cli.options import (
     ApiBaseOption,
     ApiKeyEnvOption,
     ExecutorOption,
+    OptimizerOption,
     RayAddressOption,
     RetriesOption,
     RunOptions,
@@ -73,9 +74,7 @@ def optimize(
         str | None,
         typer.Option(help="Train,val,test sizes: counts (10,10,20) or fractions (0.6,0.2,0.2)."),
     ] = None,
-    optimizer: Annotated[
-        str | None, typer.Option(help="tgd, optoprime, opro, ann or symbolic.")
-    ] = None,
+    optimizer: OptimizerOption = None,
     model: Annotated[
         str | None,
         typer.Option(help="Model of the workflow: local/smollm2, mock, or any litellm name."),

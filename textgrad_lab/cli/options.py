@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from textgrad_lab.cli._common import usage_error
+from textgrad_lab.optimizers.registry import optimizer_names
 
-OPTIMIZERS = ("tgd", "optoprime", "opro", "ann", "symbolic")
+OPTIMIZERS = optimizer_names()  # from the registry: one list for choices and help
 EXECUTORS = ("local", "ray")
 SEARCHES = ("greedy", "pareto", "beam")
 
@@ -38,6 +39,7 @@ TimeoutOption = Annotated[
 RetriesOption = Annotated[
     int | None, typer.Option(help="Retries of a failed LLM request (429, 5xx, timeout) [4].")
 ]
+OptimizerOption = Annotated[str | None, typer.Option(help=f"Optimizer: {', '.join(OPTIMIZERS)}.")]
 ExecutorOption = Annotated[
     str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
 ]
@@ -70,7 +72,7 @@ class RunOptions(BaseModel):
 
     data: str | None = None
     split: tuple[int | float, int | float, int | float] | None = None
-    optimizer: Literal["tgd", "optoprime", "opro", "ann", "symbolic"] | None = None
+    optimizer: str | None = None
     model: str | None = None
     optimizer_model: str | None = None
     api_base: str | None = None
@@ -94,6 +96,13 @@ class RunOptions(BaseModel):
     demo_sets: int = Field(default=0, ge=0)
     mlflow: bool = False
     otel: bool = False
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known_optimizer(cls, name: str | None) -> str | None:
+        if name is not None and name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
+        return name
 
 
 # Calls one sample may have in flight at once: its backward sweep runs up to this many

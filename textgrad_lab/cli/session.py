@@ -36,29 +36,38 @@ def splits_of(workflow: Workflow, data: str | None, split: Any, seed: int) -> An
 
 
 def load_run_parameters(workflow: Workflow, run_dir: str | Path) -> dict[str, Any]:
-    """Set the workflow's parameters to the values a run saved (a search's best
-    candidate); returns them."""
+    """Give the workflow's program what a run saved (a search's best candidate; the
+    structure too, for an agent network or a pipeline); returns the parameter values."""
+    from textgrad_lab.graphs.codec import decode
+    from textgrad_lab.programs import ProgramRecord
     from textgrad_lab.train.checkpoint import load_checkpoint
-    from textgrad_lab.train.serialize import decode
 
+    record: ProgramRecord | None = None
     if (Path(run_dir) / "search.json").exists():  # a search: its best candidate
         from textgrad_lab.train.search.state import load_state
 
         try:
-            best = load_state(Path(run_dir)).pool.best().record
+            record = load_state(Path(run_dir)).pool.best().record
         except ValueError as exc:
             raise usage_error(str(exc), "give the run directory that optimize printed") from None
-        values = {name: best.value(name) for name in best.names()}
+        values = {name: record.value(name) for name in record.names()}
     else:
         try:
             ckpt = load_checkpoint(run_dir)
         except (FileNotFoundError, ValueError) as exc:
             raise usage_error(str(exc), "give the run directory that optimize printed") from None
         values = {name: decode(p["value"]) for name, p in ckpt.params.items()}
+        if ckpt.program is not None:
+            record = ProgramRecord.model_validate(ckpt.program)
     try:
-        workflow.set_parameter_values(values)
-    except WorkflowError as exc:
-        raise usage_error(str(exc)) from None
+        if record is not None and workflow.program is not None:
+            workflow.program.restore(record)
+        else:
+            workflow.set_parameter_values(values)
+    except (WorkflowError, ValueError) as exc:
+        raise usage_error(
+            f"the run in {run_dir} does not fit workflow {workflow.name!r}: {exc}"
+        ) from None
     return values
 
 

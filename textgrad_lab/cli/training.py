@@ -13,28 +13,7 @@ from typing import Any
 from textgrad_lab.cli._common import CliError, missing_feature, usage_error
 from textgrad_lab.cli.engines import make_engine, takes_no_server
 from textgrad_lab.cli.options import RunOptions, call_concurrency, sample_concurrency
-from textgrad_lab.train.workflow import Workflow
-
-# --optimizer NAME -> where its class lives. Imported only when chosen.
-OPTIMIZER_CLASSES: dict[str, str] = {
-    "tgd": "textgrad_lab.optimizers:TGD",
-    "optoprime": "textgrad_lab.optimizers:OptoPrime",
-    "opro": "textgrad_lab.optimizers:OPRO",
-    "ann": "textgrad_lab.optimizers.ann:AgentNetworkOptimizer",
-    "symbolic": "textgrad_lab.optimizers.symbolic:SymbolicOptimizer",
-}
-
-# Optimizers whose first argument is a structure held in optimizer_options, not the
-# workflow's parameter list.
-TARGET_OPTION = {"ann": "network", "symbolic": "pipeline"}
-
-
-def _import(path: str, what: str) -> Any:
-    module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        raise missing_feature(what, path) from None
+from textgrad_lab.train.workflow import Workflow, WorkflowError
 
 
 class Engines:
@@ -123,32 +102,21 @@ def bind_engine(forward: Callable[..., Any], engine: Any) -> Callable[..., Any]:
 
 
 def make_optimizer(workflow: Workflow, name: str, engine: Any) -> Any:
+    """The optimizer the options name, built by the workflow from the registry."""
     if callable(workflow.optimizer) and not isinstance(workflow.optimizer, str):
-        return workflow.optimizer(workflow.parameters, engine)
-    if name not in OPTIMIZER_CLASSES:
+        return workflow.make_optimizer(engine)
+    from textgrad_lab.optimizers.registry import optimizer_names
+
+    if name not in optimizer_names():
         raise usage_error(
-            f"unknown optimizer {name!r}", f"use one of {', '.join(OPTIMIZER_CLASSES)}"
+            f"unknown optimizer {name!r}", f"use one of {', '.join(optimizer_names())}"
         )
-    cls = _import(OPTIMIZER_CLASSES[name], f"the {name} optimizer")
-    options = dict(workflow.optimizer_options)
-    key = TARGET_OPTION.get(name)
-    if key is not None:
-        if key not in options:
-            raise usage_error(
-                f"the {name} optimizer trains a {key}, and workflow {workflow.name!r} gives none",
-                f"set optimizer_options={{'{key}': ...}} in the workflow file",
-            )
-        target = options.pop(key)
-    else:  # demonstrations are chosen by a search, not rewritten by an optimizer
-        target = [p for p in workflow.parameters if p.kind != "demos"]
     try:
-        return cls(target, engine=engine, **options)
-    except TypeError as exc:
-        raise usage_error(
-            f"cannot build the {name} optimizer with optimizer_options "
-            f"{sorted(workflow.optimizer_options)}: {exc}",
-            "check the option names in the workflow file",
-        ) from None
+        return workflow.make_optimizer(engine, name)
+    except (WorkflowError, ValueError) as exc:
+        raise usage_error(str(exc)) from None
+    except ImportError as exc:
+        raise missing_feature(f"the {name} optimizer", str(exc)) from None
 
 
 def make_executor(opts: RunOptions) -> Any:

@@ -29,9 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from textgrad_lab.graphs import Parameter
+from textgrad_lab.programs import ParamSet, Program
 from textgrad_lab.train import datasets
 from textgrad_lab.train.data import Dataset, DatasetError, Example
 from textgrad_lab.train.splits import Splits, split_dataset
@@ -49,6 +50,10 @@ class Workflow(BaseModel):
     - ``forward(example, engine)``: sync or async; traces the workflow on one
       :class:`~textgrad_lab.train.data.Example` and returns its output Node.
     - ``parameters``: the Parameters the optimizer may change.
+    - ``program``: what is trained when it has a structure: an ``AgentNetwork``, a
+      ``Pipeline`` or any :class:`~textgrad_lab.programs.Program`; ``parameters``
+      then defaults to its parameters. Without it the program is a ``ParamSet`` of
+      ``parameters``. A run saves the program whole; ``eval --params RUN_DIR`` restores it.
     - ``metric``: ``metric(output_value, example)`` returning a MetricResult, a
       ``(score, feedback)`` pair or a number; or a built-in name such as ``"numeric"``.
     - ``data``: a shipped dataset's name (``"bbh/object_counting"``, see
@@ -57,10 +62,11 @@ class Workflow(BaseModel):
       ``Dataset.load`` for a path (``input_field``, ``target_field``, ...).
     - ``split``: train / validation / test sizes, counts or fractions (file order unless
       ``shuffle``).
-    - ``optimizer``: default for ``--optimizer`` (``tgd``, ``optoprime``, ``opro``, ``ann``,
-      ``symbolic``), or a function ``make(parameters, engine) -> Optimizer``;
-      ``optimizer_options`` go to the optimizer's constructor (``ann`` needs
-      ``{"network": an AgentNetwork}``, ``symbolic`` ``{"pipeline": a Pipeline}``).
+    - ``optimizer``: default for ``--optimizer``, a name from
+      :mod:`textgrad_lab.optimizers.registry` (``tgd``, ``optoprime``, ``opro``, ``ann``
+      and ``symbolic``, which train the ``program`` whole, ...), or a function
+      ``make(parameters, engine) -> Optimizer``; ``optimizer_options`` go to the
+      optimizer's constructor.
     - ``model``: default for ``--model``;
       ``optimizer_model`` is the engine that writes gradients and updates (default:
       ``model``).
@@ -71,7 +77,8 @@ class Workflow(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     forward: Callable[..., Any]
-    parameters: list[Parameter]
+    parameters: list[Parameter] = Field(default_factory=list)
+    program: Any = None
     metric: Any
     data: Any = None
     data_options: dict[str, Any] = Field(default_factory=dict)
@@ -104,16 +111,31 @@ class Workflow(BaseModel):
             )
         return fn
 
-    @field_validator("parameters")
+    @field_validator("program")
     @classmethod
-    def _check_parameters(cls, params: list[Parameter]) -> list[Parameter]:
+    def _check_program(cls, program: Any) -> Any:
+        if program is not None and not isinstance(program, Program):
+            raise ValueError(
+                f"program must be a Program (parameters(), to_record(), restore()), such as "
+                f"an AgentNetwork or a Pipeline; got a {type(program).__name__}"
+            )
+        return program
+
+    @model_validator(mode="after")
+    def _check_parameters(self) -> Workflow:
+        if not self.parameters and self.program is not None:
+            self.parameters = self.program.parameters()
+        params = self.parameters
         if not params:
-            raise ValueError("parameters is empty: list the Parameters the optimizer may change")
+            raise ValueError(
+                "parameters is empty: list the Parameters the optimizer may change, or give "
+                "program=<an AgentNetwork, a Pipeline, ...>"
+            )
         names = [p.name for p in params]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"parameter names must be unique; repeated: {sorted(dup)}")
-        return params
+        return self
 
     @field_validator("metric")
     @classmethod
@@ -189,6 +211,30 @@ class Workflow(BaseModel):
         if len(ds) == 0:
             raise WorkflowError(f"dataset {ds.name!r} is empty")
         return ds[0]
+
+    # -- what is trained ---------------------------------------------------------------
+    def trained_program(self) -> Program:
+        """The program a run trains and saves: ``program``, else a ParamSet of ``parameters``."""
+        return self.program if self.program is not None else ParamSet(self.parameters)
+
+    def make_optimizer(self, engine: Any, name: str | None = None) -> Any:
+        """The optimizer ``name`` (default: the workflow's ``optimizer``) over the trained
+        program, from :mod:`textgrad_lab.optimizers.registry`, with ``optimizer_options``."""
+        choice = self.optimizer if name is None else name
+        if callable(choice) and not isinstance(choice, str):
+            return choice(self.parameters, engine)
+        from textgrad_lab.optimizers.registry import build_optimizer
+
+        try:
+            return build_optimizer(
+                choice, self.trained_program(), engine=engine, **self.optimizer_options
+            )
+        except TypeError as exc:
+            raise WorkflowError(
+                f"cannot build the {choice} optimizer with optimizer_options "
+                f"{sorted(self.optimizer_options)}: {exc}; check the option names in the "
+                "workflow file"
+            ) from None
 
     # -- parameters ------------------------------------------------------------------
     def parameter_values(self) -> dict[str, Any]:

@@ -87,6 +87,15 @@ class AgentNetwork:
             if agent.engine is None:
                 agent.engine = engine
 
+    def use_engine(self, engine: Any) -> None:
+        """Run on ``engine`` from now on: the network's and every agent's (a workflow
+        file's forward gets the engine of the run and hands it to its network)."""
+        if engine is self.engine and all(a.engine is engine for a in self.agents()):
+            return
+        self.engine = engine
+        for agent in self.agents():
+            agent.engine = engine
+
     # -- structure ------------------------------------------------------------------
     def agents(self) -> list[Agent]:
         return [a for layer in self.layers for a in layer.agents]
