@@ -16,6 +16,11 @@ data are a few points of the line a = 2.5, b = -1. The loss is the mean squared 
   call per step proposes new values (numbers that do not parse are refused).
 
 Both print the loss before each step, side by side; the same function computes it.
+
+The file is also a workflow file: ``textgrad-lab optimize examples/numeric_side_by_side.py``
+trains the same line on eight points of it with the Trainer (OptoPrime by default,
+``--optimizer adam`` for exact gradients; each sample's output is its squared error,
+and the metric's feedback is the sentence above), and ``textgrad-lab eval`` scores it.
 """
 
 from __future__ import annotations
@@ -71,6 +76,37 @@ def describe_error(x: float, output: float, target: float) -> str:
         return f"for x = {x:g} the output {output:g} is right"
     side = "high" if diff > 0 else "low"
     return f"for x = {x:g} the output {output:.4g} is {abs(diff):.4g} too {side}"
+
+
+# -- the workflow file: the same line, one point per example -----------------------------
+LINE_POINTS = [{"input": x, "target": 2.5 * x - 1.0} for x in (-3, -2, -1, 0, 1, 2, 3, 4)]
+line_a, line_b = make_params()
+
+
+def squared_error(example: Any, engine: Any) -> Any:
+    """The traced squared error of the line at one point (no model call)."""
+    return N.pow(N.sub(predict(line_a, line_b, float(example.input)), float(example.target)), 2.0)
+
+
+def closeness(value: Any, example: Any) -> tuple[float, str]:
+    """1 at the point, falling with the squared error; the error in words as feedback."""
+    x, y = float(example.input), float(example.target)
+    output = float(line_a.value) * x + float(line_b.value)
+    return 1.0 / (1.0 + float(value)), describe_error(x, output, y)
+
+
+workflow = tl.train.Workflow(
+    name="numeric_line",
+    description="predict(x) = a*x + b fitted to points of a = 2.5, b = -1",
+    forward=squared_error,
+    parameters=[line_a, line_b],
+    metric=closeness,
+    data=LINE_POINTS,
+    split=(4, 2, 2),
+    optimizer="optoprime",
+    model="local/smollm2",
+    defaults={"steps": 3, "batch_size": 4, "concurrency": 4},
+)
 
 
 @dataclass

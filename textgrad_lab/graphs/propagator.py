@@ -23,6 +23,12 @@ class Propagator(Protocol[G]):
 
     ``alocal`` returns one gradient per target, or None where that input needs none
     (a textual propagator skips the LLM call when the feedback asks for no change).
+
+    The bases below also set ``takes_feedback``: True when the algebra's seed is
+    feedback on the output (text, a score) and an error output can be sent back; False
+    for an algebra of numbers, seeded with the output's own derivative, for which an
+    error output has no gradient. Callers read it with ``getattr(p, "takes_feedback",
+    True)``.
     """
 
     is_async: bool
@@ -47,6 +53,7 @@ class SyncPropagator(Generic[G]):
     """Base for propagators whose steps are plain computations."""
 
     is_async = False
+    takes_feedback = True
 
     def seed(self, output: Node, seed: Any) -> G:
         raise NotImplementedError
@@ -71,6 +78,7 @@ class AsyncPropagator(Generic[G]):
     """Base for propagators whose steps wait on I/O (LLM calls)."""
 
     is_async = True
+    takes_feedback = True
 
     def seed(self, output: Node, seed: Any) -> G:
         raise NotImplementedError

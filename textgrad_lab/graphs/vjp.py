@@ -20,6 +20,8 @@ from textgrad_lab.graphs.propagator import SyncPropagator, Targets
 class VJPPropagator(SyncPropagator[Any]):
     """Numeric algebra: each op carries its vector-Jacobian product; fan-out sums."""
 
+    takes_feedback = False  # seeded with d(output)/d(output), not with feedback
+
     def seed(self, output: Node, seed: Any) -> Any:
         if output.error is not None:
             raise GraphError(

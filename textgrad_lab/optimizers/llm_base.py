@@ -23,11 +23,9 @@ from textgrad_lab.optimizers.updates import (
     same_value,
     same_words,
 )
-from textgrad_lab.text.feedback import TextGrad, join_texts
 from textgrad_lab.text.fields import template_fields
+from textgrad_lab.text.gradient import as_gradient
 from textgrad_lab.text.shorten import shorten
-from textgrad_lab.text.trace import TraceGrad
-from textgrad_lab.text.trace_render import render_traces
 
 Constraints = Mapping[Parameter | str, Sequence[str | Check]]
 REFUSED_BUDGET = 60  # tokens of a refused value shown again: enough to recognise it
@@ -37,33 +35,23 @@ def skip_reason(grad: Any) -> str | None:
     """Why a parameter gets no update call this step, or None when its feedback asks for one."""
     if grad is None:
         return "no feedback reached this parameter"
-    if isinstance(grad, TextGrad | TraceGrad):
-        if grad.failed:
-            errors = "; ".join(dict.fromkeys(grad.errors)) if isinstance(grad, TextGrad) else ""
-            return f"its gradient failed: {errors}"
-        if not grad.needs_change:
-            return "the feedback asks for no change"
-        return None
-    if isinstance(grad, str):
-        return None if grad.strip() else "the feedback is empty"
-    return (
-        f"its gradient is a {type(grad).__name__}, not feedback text: use this optimizer's "
-        "make_propagator() for backward"
-    )
+    g = as_gradient(grad)
+    if g is None:
+        return (
+            f"its gradient is a {type(grad).__name__}, not feedback: use this optimizer's "
+            "make_propagator() for backward"
+        )
+    if g.failed:
+        return f"its gradient failed: {g.failure()}"
+    if not g.needs_change:
+        return "the feedback asks for no change"
+    return None
 
 
 def gradient_text(grad: Any, budget: int) -> str:
     """The feedback a parameter received, as the text of a prompt, within ``budget`` tokens."""
-    if isinstance(grad, TextGrad):
-        items = grad.useful
-        if len(items) > 1:
-            each = max(budget // len(items), 40)
-            items = [i.model_copy(update={"text": shorten(i.text, each)}) for i in items]
-        return shorten(join_texts(items), budget)
-    if isinstance(grad, TraceGrad):
-        rendered = render_traces([grad])
-        return shorten(rendered.runs_text(), budget, "\n".join(rendered.feedback))
-    return shorten(str(grad), budget)
+    g = as_gradient(grad)
+    return g.render(budget) if g is not None else shorten(str(grad), budget)
 
 
 def kind_rule(param: Parameter) -> str:

@@ -50,8 +50,7 @@ from textgrad_lab.optimizers.replies import REASONING_CHARS, nested_reply, value
 from textgrad_lab.optimizers.report import ParamUpdate, StepReport
 from textgrad_lab.text.fields import template_fields
 from textgrad_lab.text.shorten import render_value, shorten
-from textgrad_lab.text.trace import TraceGrad, TracePropagator
-from textgrad_lab.text.trace_render import render_traces
+from textgrad_lab.text.trace import TracePropagator
 
 
 # The base of each step's reply model (see OptoPrime.reply_model), which adds the
@@ -138,17 +137,35 @@ class OptoPrime(LLMOptimizer):
             value=_block(render_value(p.value)),
         )
 
-    def prompt(self, params: list[Parameter]) -> list[dict[str, str]]:
-        """The messages of the step's one call, for ``params`` (those with feedback)."""
-        traces = [p.grad for p in params if isinstance(p.grad, TraceGrad)]
-        rendered = render_traces(traces)
-        runs = [rendered.runs_text()] if traces else []
-        # Feedback from the textual algebra, shown per parameter.
+    def feedback_sections(self, params: list[Parameter]) -> tuple[list[str], str, str]:
+        """Runs, functions and shared values for the prompt. Gradients whose algebra
+        renders them together (traces sharing their runs) make one block per algebra;
+        the others are shown per parameter."""
+        together: dict[Any, list[Any]] = {}
+        alone: list[Parameter] = []
+        for p in params:
+            joint = getattr(type(p.grad), "render_together", None)
+            if joint is None:
+                alone.append(p)
+            else:
+                together.setdefault(joint, []).append(p.grad)
+        runs: list[str] = []
+        functions: list[str] = []
+        shared: list[str] = []
+        for joint, grads in together.items():
+            rendered = joint(grads)
+            runs.append(rendered.runs_text())
+            functions.append(rendered.functions_text())
+            shared.append(rendered.shared_text())
         runs += [
             FEEDBACK_ON.format(name=p.name, feedback=gradient_text(p.grad, self.feedback_budget))
-            for p in params
-            if not isinstance(p.grad, TraceGrad)
+            for p in alone
         ]
+        return runs, "\n".join(f for f in functions if f), "\n".join(s for s in shared if s)
+
+    def prompt(self, params: list[Parameter]) -> list[dict[str, str]]:
+        """The messages of the step's one call, for ``params`` (those with feedback)."""
+        runs, functions, shared = self.feedback_sections(params)
         sections = ""
         if self.memory and self.memory_log:
             body = "\n".join(
@@ -162,10 +179,8 @@ class OptoPrime(LLMOptimizer):
             sections = SECTION.format(title=MEMORY_TITLE, body=body)
         user = OPTO_USER.format(
             variables="\n\n".join(self._variable(p) for p in params),
-            functions=rendered.functions_text() or NO_FUNCTIONS,
-            shared=SECTION.format(title=SHARED_TITLE, body=rendered.shared_text())
-            if rendered.shared
-            else "",
+            functions=functions or NO_FUNCTIONS,
+            shared=SECTION.format(title=SHARED_TITLE, body=shared) if shared else "",
             runs="\n\n".join(runs),
             sections=sections,
             reply="\n".join(self.reply_lines(params)),

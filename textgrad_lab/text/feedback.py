@@ -86,6 +86,20 @@ class TextGrad(BaseModel):
     def text(self) -> str:
         return "\n\n".join(i.text for i in self.useful)
 
+    def failure(self) -> str:
+        """The errors of the failed items, each once ("" when it did not fail)."""
+        return "; ".join(dict.fromkeys(self.errors)) if self.failed else ""
+
+    def render(self, budget: int) -> str:
+        """The items that ask for a change, each shortened to its share of ``budget``."""
+        from textgrad_lab.text.shorten import shorten
+
+        items = self.useful
+        if len(items) > 1:
+            each = max(budget // len(items), 40)
+            items = [i.model_copy(update={"text": shorten(i.text, each)}) for i in items]
+        return shorten(join_texts(items), budget)
+
     @classmethod
     def join(cls, grads: Iterable[TextGrad]) -> TextGrad:
         items: list[Feedback] = []

@@ -114,6 +114,22 @@ class TraceGrad(BaseModel):
     def text(self) -> str:
         return "\n\n".join(f.text for f in self.feedback if f.needs_change)
 
+    def failure(self) -> str:
+        return ""
+
+    def render(self, budget: int) -> str:
+        """Its runs (the traced subgraphs) and their feedback, within ``budget`` tokens."""
+        rendered = self.render_together([self])
+        return shorten(rendered.runs_text(), budget, "\n".join(rendered.feedback))
+
+    @staticmethod
+    def render_together(grads: Sequence[TraceGrad]) -> Any:
+        """Several parameters' traces rendered as one (a ``RenderedTraces``: the runs
+        they share shown once, the functions and shared values they use)."""
+        from textgrad_lab.text.trace_render import render_traces
+
+        return render_traces(list(grads))
+
     def __str__(self) -> str:
         return self.text
 

@@ -21,16 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from textgrad_lab.graphs import (
-    Graph,
-    GraphError,
-    Node,
-    OpError,
-    Parameter,
-    Propagator,
-    VJPPropagator,
-    trace,
-)
+from textgrad_lab.graphs import Graph, GraphError, Node, OpError, Parameter, Propagator, trace
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, MetricResult, score_output
 
@@ -238,7 +229,7 @@ class SampleWork:
         mode = self.backward_seed
         if callable(mode):
             return mode(result, example, out)
-        if mode == "default" or (mode == "auto" and isinstance(self.propagator, VJPPropagator)):
+        if mode == "default" or (mode == "auto" and not takes_feedback(self.propagator)):
             return None
         if mode == "text":
             return result.feedback
@@ -293,8 +284,8 @@ class SampleWork:
                         "captured with tl.capture unchanged, so that feedback can flow back"
                     ),
                 )
-            numeric = isinstance(self.propagator, VJPPropagator)
-            if not (error is not None and numeric):  # an error has no numeric gradient
+            # an error output has no gradient in an algebra of numbers
+            if error is None or takes_feedback(self.propagator):
                 with self._phase("backward", attributes):
                     grads = await graph.abackward(
                         node,
@@ -338,3 +329,8 @@ def _produced_by(graph: Graph, value: Any) -> Node | None:
         return graph.node_for(value)
     except GraphError:
         return None
+
+
+def takes_feedback(propagator: Any) -> bool:
+    """Whether the algebra is seeded with feedback (see :class:`Propagator`)."""
+    return bool(getattr(propagator, "takes_feedback", True))
