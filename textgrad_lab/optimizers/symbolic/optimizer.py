@@ -50,3 +50,15 @@ class SymbolicOptimizer(SymbolicOptimizerBase):
         await asyncio.gather(*(o.update(runs, report) for o in local))
         if self.pipeline_opt is not None:
             await self.pipeline_opt.update(runs, report)
+
+    # -- persistence ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        if self.pipeline_opt is not None:
+            state["pipeline_optimizer"] = self.pipeline_opt.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        if self.pipeline_opt is not None and "pipeline_optimizer" in state_dict:
+            self.pipeline_opt.load_state_dict(state_dict["pipeline_optimizer"])

@@ -4,6 +4,8 @@ next call sees."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from textgrad_lab.llm.ask import ask
@@ -78,3 +80,16 @@ class PipelineOptimizer(SymbolicOptimizerBase):
                 refused = RefusedPipelineEdit(edit=edit, reason=reason)
                 report.edits_refused.append(refused)
                 self.refusals.append(refused)
+
+    # -- persistence ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "refusals": [r.model_dump(mode="json") for r in self.refusals],
+            **super().state_dict(),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.refusals = [
+            RefusedPipelineEdit.model_validate(r) for r in state_dict.get("refusals", [])
+        ]
+        super().load_state_dict(state_dict)
