@@ -24,6 +24,11 @@ tests. With ``--feedback examples`` the traced op runs only the docstring's ``>>
 examples (in the sandbox too) and the hidden tests score "before" and "after" without
 being shown: then "after" is a held-out figure.
 
+The file is also a workflow file (see ``workflow`` at its end):
+``textgrad-lab optimize examples/humaneval_code.py`` runs the same repair under the
+Trainer, one code Parameter per problem, and ``textgrad-lab eval ... --split train``
+scores the repaired solutions.
+
 Data: HumanEval, shipped with the package (``tl.datasets``), or under the folder named
 by $TEXTGRAD_LAB_DATA (or --data-dir).
 """
@@ -316,6 +321,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.problems < 1 or args.iterations < 0:
         ap.error("--problems must be >= 1 and --iterations >= 0")
     return args
+
+
+# -- the workflow file: the same repair under the Trainer --------------------------------
+# ``textgrad-lab optimize examples/humaneval_code.py`` repairs one code Parameter per
+# problem of the first REPAIR_PROBLEMS (each starts as the prompt with a stub body):
+# every step runs each problem's unit tests on its own solution, and the failing
+# reports flow back to that solution only. There is no validation split: the tests
+# that give the feedback also score the result, as with the script's default.
+REPAIR_PROBLEMS = 3
+REPAIR_METRIC = UnitTests(timeout_s=10.0)
+repair_data = load_problems(0, REPAIR_PROBLEMS)
+solutions = {
+    e.id: tl.Parameter(
+        e["prompt"] + "    raise NotImplementedError\n",
+        name=e["entry_point"],  # the signature check of code updates looks for this function
+        kind="code",
+        role=f"Python source of {e['entry_point']}; it must pass the problem's unit tests",
+    )
+    for e in repair_data
+}
+
+
+async def repair_forward(example: Example, engine: Engine) -> Any:
+    """One traced op: the problem's unit tests on its current solution, in the sandbox."""
+
+    async def run_unit_tests(solution: str) -> str:
+        """Runs the problem's unit tests against the solution source in a sandbox
+        and returns their report: 'All tests passed.' or what failed and where."""
+        result = await REPAIR_METRIC(solution, example)
+        return PASSED if result.score >= 1.0 else result.feedback
+
+    return await tl.op(run_unit_tests)(solutions[example.id])
+
+
+def repair_metric(report: str, example: Example) -> tuple[float, str]:
+    if report == PASSED:
+        return 1.0, PASSED
+    return 0.0, (
+        f"The solution fails its unit tests. Report:\n{report}\n"
+        "Change the code so that all of them pass."
+    )
+
+
+workflow = tl.train.Workflow(
+    name="humaneval_code",
+    description="HumanEval solutions (code Parameters) repaired from their unit tests",
+    forward=repair_forward,
+    parameters=list(solutions.values()),
+    metric=repair_metric,
+    data=repair_data,
+    split=(REPAIR_PROBLEMS, 0, 0),
+    optimizer="tgd",
+    optimizer_options={"momentum": 1, "max_tokens": 384},
+    model="local/smollm2",
+    defaults={"steps": 2, "batch_size": REPAIR_PROBLEMS, "concurrency": 2},
+)
 
 
 def cli(argv: list[str] | None = None) -> int:
