@@ -325,13 +325,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # -- the workflow file: the same repair under the Trainer --------------------------------
 # ``textgrad-lab optimize examples/humaneval_code.py`` repairs one code Parameter per
-# problem of the first REPAIR_PROBLEMS (each starts as the prompt with a stub body):
-# every step runs each problem's unit tests on its own solution, and the failing
-# reports flow back to that solution only. There is no validation split: the tests
-# that give the feedback also score the result, as with the script's default.
-REPAIR_PROBLEMS = 3
+# problem (each starts as the prompt with a stub body): every step runs each training
+# problem's unit tests on its own solution, and the failing reports flow back to that
+# solution only. There is no validation split: the tests that give the feedback also
+# score the result, as with the script's default (``eval --split train`` scores the
+# repaired solutions). The test problems are never repaired, so their score stays at
+# that of the stubs: nothing carries over from one problem's repair to another.
+REPAIR_PROBLEMS, HELD_OUT = 3, 2
 REPAIR_METRIC = UnitTests(timeout_s=10.0)
-repair_data = load_problems(0, REPAIR_PROBLEMS)
+repair_data = load_problems(0, REPAIR_PROBLEMS + HELD_OUT)
 solutions = {
     e.id: tl.Parameter(
         e["prompt"] + "    raise NotImplementedError\n",
@@ -371,7 +373,7 @@ workflow = tl.train.Workflow(
     parameters=list(solutions.values()),
     metric=repair_metric,
     data=repair_data,
-    split=(REPAIR_PROBLEMS, 0, 0),
+    split=(REPAIR_PROBLEMS, 0, HELD_OUT),
     optimizer="tgd",
     optimizer_options={"momentum": 1, "max_tokens": 384},
     model="local/smollm2",
