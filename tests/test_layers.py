@@ -1,9 +1,9 @@
 """The package's layers, checked on its import graph: a package imports only packages
 below it (lazy imports inside functions included), and no two packages import each
 other. The order is the one of DESIGN.md. The floor is graphs with sandbox and llm
-beside it: sandbox, llm and the small sync helper import nothing else of the package,
-graphs may use them (an op's code can run in the sandbox). Then numeric, text,
-programs, optimizers, train, cli."""
+beside it: sandbox, llm and the small sync and scrub helpers import nothing else of
+the package, graphs may use them (an op's code can run in the sandbox). Then numeric,
+text, programs, optimizers, train, cli."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parents[1] / "textgrad_lab"
 RANK = {
-    "sync": -1,
+    "sync": -1,  # small helpers below every layer: they import nothing of the package
+    "scrub": -1,
     "sandbox": 0,
     "llm": 0,
     "graphs": 1,
