@@ -1,13 +1,15 @@
-"""Every example is a workflow file the command line runs; the HumanEval repair runs
+"""The examples are workflow files the command line runs (an example that shows plain
+client code, without a workflow, is the exception); the HumanEval repair runs
 under the Trainer (the scripted fix passes the tests), and the network examples train
 their network whole."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from examples_testkit import EXAMPLES
+from examples_testkit import EXAMPLES, example_workflows
 from pydantic import BaseModel
 
 from textgrad_lab.cli.training import bind_engine
@@ -18,7 +20,7 @@ from textgrad_lab.text.textual import EdgeFeedback
 from textgrad_lab.train.trainer import Trainer
 from textgrad_lab.train.workflow import Workflow, load_workflow
 
-NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
+NAMES = [Path(name).stem for name in example_workflows()]
 
 
 def test_the_examples_include_the_network_and_code_workflows() -> None:
