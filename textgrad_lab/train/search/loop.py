@@ -134,6 +134,7 @@ class Search:
         self.state.pool.objectives = list(self.config.objectives)
         self.on_iteration = on_iteration
         self.callbacks = CallbackList(callbacks)
+        self.failures: list[SampleResult] = []  # failed samples of the iteration under way
         self._saved: str | None = None
         self._clock = time.perf_counter()
 
@@ -175,11 +176,14 @@ class Search:
         )
 
     def cell(self, r: SampleResult) -> ScoreCell:
-        """What the pool keeps for one sample: its score, or its named scores."""
+        """What the pool keeps for one sample: its score, or its named scores; None for
+        a failed sample (it has no score, see :mod:`.pool`)."""
+        if r.failed:
+            return None
         if not self.config.objectives:
             return float(r.score)
         named = dict(r.scores or {})
-        for obj in self.config.objectives:  # a failed sample is the worst on each objective
+        for obj in self.config.objectives:  # a scored sample lacking one is the worst on it
             named.setdefault(obj.name, 0.0 if obj.direction == "max" else 1e18)
         return {"score": float(r.score), **named}
 
@@ -192,6 +196,7 @@ class Search:
         if results and all(r.failed for r in results):  # no reply at all: no score to keep
             raise SamplesFailed(scope, len(results), commonest_error(results))
         self.state.metric_calls += len(results)
+        self.failures.extend(r for r in results if r.failed)
         extra = remote_usage(self.executor, results)
         if extra.calls:
             self.state.usage = add_usage(self.state.usage, extra)
@@ -208,17 +213,20 @@ class Search:
             )
         return [self.cell(r) for r in results]
 
-    async def minibatch_score(self, record: ProgramRecord, examples: Sequence[Example]) -> float:
-        """The sum of a program's scores on training examples; a program already scored on
-        an example is not scored again (the memo is saved with the search)."""
+    async def minibatch_scores(
+        self, record: ProgramRecord, examples: Sequence[Example]
+    ) -> list[float | None]:
+        """A program's score on each training example (None: the sample failed); a
+        program already scored on an example is not scored again (the memo is saved
+        with the search)."""
         memo, key = self.state.memo, record_key(record)
         todo = [e for e in examples if f"{key}/{e.id}" not in memo]
         if todo:
             self.program.restore(record)
             results = await self.run_examples(todo, backward=False, scope="search/minibatch")
             for e, r in zip(todo, results, strict=True):
-                memo[f"{key}/{e.id}"] = float(r.score)
-        return sum(memo[f"{key}/{e.id}"] for e in examples)
+                memo[f"{key}/{e.id}"] = None if r.failed else float(r.score)
+        return [memo[f"{key}/{e.id}"] for e in examples]
 
     # -- choices -----------------------------------------------------------------------
     def choose_parent(self) -> int:
@@ -334,12 +342,15 @@ class Search:
                     k = s.iteration + 1
                     with self.phase("iteration", {"iteration": k}):
                         rec = None
+                        self.failures = []
                         if s.merge_due:
                             s.merge_due = False
                             rec = await merge_step(self, k)
                         if rec is None:
                             rec = await mutation_step(self, k)
                         rec.metric_calls = s.metric_calls
+                        rec.failed = len(self.failures)
+                        rec.error = commonest_error(self.failures)
                         rec.usage = self.meter.since(before)
                         s.history.append(rec)
                         s.iteration = k

@@ -12,6 +12,10 @@ a row is higher-is-better (a minimised objective is negated by :func:`score_row`
 This is GEPA's selection rule: keep every candidate that is best on at least one
 column, drop those whose every win another kept candidate shares, and draw a parent
 with probability by how many columns it leads.
+
+An entry may be None: that candidate's sample failed there, so it has no score in
+that column. A column's best is taken over the candidates scored in it; a missing
+entry neither leads nor loses (a failure is never a score of 0).
 """
 
 from __future__ import annotations
@@ -44,15 +48,25 @@ class Objective(BaseModel):
         return cls(name=name.strip(), direction=direction)  # type: ignore[arg-type]
 
 
+Row = Sequence[float | None]
+
+
 def score_row(
-    per_example: Sequence[float | Mapping[str, float]], objectives: Sequence[Objective] = ()
-) -> list[float]:
+    per_example: Sequence[float | Mapping[str, float] | None],
+    objectives: Sequence[Objective] = (),
+) -> list[float | None]:
     """One candidate's row: each example's score, or, with objectives, each example's
-    named scores in objective order (minimised ones negated)."""
+    named scores in objective order (minimised ones negated); None where it failed."""
     if not objectives:
-        return [float(s) if not isinstance(s, Mapping) else float(s["score"]) for s in per_example]
-    row: list[float] = []
+        return [
+            None if s is None else float(s) if not isinstance(s, Mapping) else float(s["score"])
+            for s in per_example
+        ]
+    row: list[float | None] = []
     for i, s in enumerate(per_example):
+        if s is None:
+            row.extend([None] * len(objectives))
+            continue
         for obj in objectives:
             if not isinstance(s, Mapping) or obj.name not in s:
                 raise ValueError(
@@ -64,7 +78,7 @@ def score_row(
     return row
 
 
-def _check(table: Sequence[Sequence[float]]) -> int:
+def _check(table: Sequence[Row]) -> int:
     widths = {len(r) for r in table}
     if len(widths) > 1:
         raise ValueError(
@@ -73,13 +87,15 @@ def _check(table: Sequence[Sequence[float]]) -> int:
     return widths.pop() if widths else 0
 
 
-def frontier(table: Sequence[Sequence[float]], eps: float = 1e-12) -> list[set[int]]:
-    """For each column, the candidates whose score is the best in it (ties included)."""
+def frontier(table: Sequence[Row], eps: float = 1e-12) -> list[set[int]]:
+    """For each column, the candidates whose score is the best in it (ties included;
+    those without a score there are not counted)."""
     width = _check(table)
     best: list[set[int]] = []
     for j in range(width):
-        top = max(row[j] for row in table)
-        best.append({i for i, row in enumerate(table) if row[j] >= top - eps})
+        scored = {i: row[j] for i, row in enumerate(table) if row[j] is not None}
+        top = max(scored.values(), default=0.0)
+        best.append({i for i, v in scored.items() if v >= top - eps})
     return best
 
 
@@ -98,11 +114,11 @@ def _dominated(fronts: Sequence[set[int]], candidates: set[int], order: Sequence
     return removed
 
 
-def leaders(table: Sequence[Sequence[float]]) -> dict[int, int]:
+def leaders(table: Sequence[Row]) -> dict[int, int]:
     """Frontier candidates not dominated by others, and how many columns each leads."""
     fronts = frontier(table)
     on_front = set().union(*fronts) if fronts else set()
-    totals = [sum(row) for row in table]
+    totals = [sum(v for v in row if v is not None) for row in table]
     order = sorted(on_front, key=lambda i: (totals[i], -i))
     drop = _dominated(fronts, on_front, order)
     counts: dict[int, int] = {}
@@ -112,7 +128,7 @@ def leaders(table: Sequence[Sequence[float]]) -> dict[int, int]:
     return dict(sorted(counts.items()))
 
 
-def select_parent(table: Sequence[Sequence[float]], rng: random.Random) -> int:
+def select_parent(table: Sequence[Row], rng: random.Random) -> int:
     """A frontier candidate drawn with probability by the number of columns it leads."""
     if not table:
         raise ValueError("the pool is empty: score the starting program first")

@@ -55,8 +55,9 @@ class OptimizerProposer:
         self.optimizer.zero_grad()
         merge_grads(params, self._propagator, results)
         record_score = getattr(self.optimizer, "record_score", None)
-        if callable(record_score) and results:
-            record_score(sum(r.score for r in results) / len(results))
+        scored = [r.score for r in results if not r.failed]  # a failure is no score
+        if callable(record_score) and scored:
+            record_score(sum(scored) / len(scored))
         return await self.optimizer.astep()
 
     def state_dict(self) -> dict[str, Any]:

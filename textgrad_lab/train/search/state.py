@@ -82,7 +82,11 @@ class SearchConfig(BaseModel):
 
 
 class IterationRecord(BaseModel):
-    """One iteration: what was tried, on which examples, and what was decided."""
+    """One iteration: what was tried, on which examples, and what was decided.
+
+    ``parent_score`` and ``child_score`` are sums over the examples both were scored
+    on; ``failed`` counts the iteration's samples that could not be scored, ``error``
+    names their commonest error."""
 
     iteration: int
     kind: Literal["mutation", "merge", "demos"]
@@ -94,6 +98,8 @@ class IterationRecord(BaseModel):
     decision: str = ""
     changed: list[str] = Field(default_factory=list)
     metric_calls: int = 0
+    failed: int = 0
+    error: str | None = None
     proposer_report: Any = None
     usage: UsageTotals = Field(default_factory=UsageTotals)
 
@@ -113,7 +119,7 @@ class SearchState(BaseModel):
     merge_due: bool = False
     merges_done: int = 0
     tried_merges: list[str] = Field(default_factory=list)
-    memo: dict[str, float] = Field(default_factory=dict)
+    memo: dict[str, float | None] = Field(default_factory=dict)
     demos: list[dict[str, Any]] | None = None
     demos_chosen: bool = False
     history: list[IterationRecord] = Field(default_factory=list)

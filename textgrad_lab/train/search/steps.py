@@ -1,4 +1,9 @@
-"""The steps of the search loop: the budget check, one mutation and one merge."""
+"""The steps of the search loop: the budget check, one mutation and one merge.
+
+A failed sample has no score; a child is judged against its parent (or a merge
+against its two parents) only on the examples each side was scored on
+(:func:`~textgrad_lab.train.search.pool.shared`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.history import RunStatus
 from textgrad_lab.train.outcome import step_outcome
 from textgrad_lab.train.search.merge import find_merge
-from textgrad_lab.train.search.pool import primary
+from textgrad_lab.train.search.pool import primary, shared
 from textgrad_lab.train.search.state import IterationRecord
 from textgrad_lab.train.serialize import jsonable, scrub
 
@@ -82,23 +87,30 @@ async def merge_step(search: Search, k: int) -> IterationRecord | None:
     s.merges_done += 1
     s.tried_merges = sorted({*s.tried_merges, f"{a},{b},{o}"})
     rec = IterationRecord(iteration=k, kind="merge", parents=[a, b])
-    objs = pool.objectives
-    va = [primary(x, objs) for x in pool[a].val]
-    vb = [primary(x, objs) for x in pool[b].val]
-    differ = [i for i in range(len(va)) if va[i] != vb[i]]
-    same = [i for i in range(len(va)) if va[i] == vb[i]]
+    va, vb = pool.primaries(a), pool.primaries(b)
+    known = [i for i in range(len(va)) if va[i] is not None and vb[i] is not None]
+    differ = [i for i in known if va[i] != vb[i]]
+    same = [i for i in known if va[i] == vb[i]]
     n = min(c.minibatch_size, len(va))
     ids = search.rng.sample(differ, min(n, len(differ)))
-    ids += search.rng.sample(same, n - len(ids))
+    ids += search.rng.sample(same, min(n - len(ids), len(same)))
+    if len(ids) < n:  # too few examples both parents were scored on
+        unknown = [i for i in range(len(va)) if i not in known]
+        ids += search.rng.sample(unknown, n - len(ids))
     ids.sort()
     part = await search.score_val(record, ids)
-    got = sum(primary(x, objs) for x in part)
-    want = max(sum(va[i] for i in ids), sum(vb[i] for i in ids))
+    pc = dict(zip(ids, (primary(x, pool.objectives) for x in part), strict=True))
+    common = [i for i in ids if pc[i] is not None and va[i] is not None and vb[i] is not None]
+    got = sum(pc[i] or 0.0 for i in common)
+    want = max(sum(va[i] or 0.0 for i in common), sum(vb[i] or 0.0 for i in common))
     rec.example_ids = [search.val[i].id for i in ids]
     rec.parent_score, rec.child_score = want, got
     rec.changed = changed_names(record, pool[o].record)
+    if not common:
+        rec.decision = "merge rejected: no example was scored for it and both its parents"
+        return rec
     if got < want:
-        rec.decision = f"merge rejected: {got:g} < {want:g} on {len(ids)} validation examples"
+        rec.decision = f"merge rejected: {got:g} < {want:g} on {len(common)} validation examples"
         return rec
     rest = [i for i in range(len(va)) if i not in ids]
     cells = dict(zip(ids, part, strict=True))
@@ -140,10 +152,11 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
     results = await search.run_examples(
         examples, backward=search.proposer.needs_backward, scope="search/train"
     )
-    rec.parent_score = sum(r.score for r in results)
-    for e, r in zip(examples, results, strict=True):
-        s.memo[f"{parent.key}/{e.id}"] = float(r.score)
-    if search.config.skip_perfect and all(r.score >= perfect for r in results):
+    mine: list[float | None] = [None if r.failed else float(r.score) for r in results]
+    rec.parent_score = sum(v for v in mine if v is not None)
+    for e, v in zip(examples, mine, strict=True):
+        s.memo[f"{parent.key}/{e.id}"] = v
+    if search.config.skip_perfect and all(v is not None and v >= perfect for v in mine):
         rec.decision = "skipped: the parent is perfect on this minibatch"
         return rec
     with usage_scope("search/propose"), search.phase("update", {"iteration": k}):
@@ -160,7 +173,11 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
         rec.decision = f"no new program: the proposal equals candidate {known.id}"
         return rec
     if search.config.strategy != "greedy":
-        rec.child_score = await search.minibatch_score(record, examples)
+        theirs = await search.minibatch_scores(record, examples)
+        rec.child_score, rec.parent_score, m = shared(theirs, mine)
+        if not m:
+            rec.decision = "rejected: no minibatch example was scored for both child and parent"
+            return rec
         if rec.child_score <= rec.parent_score:
             rec.decision = (
                 f"rejected: minibatch {rec.child_score:g} <= parent's {rec.parent_score:g}"
@@ -178,7 +195,8 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
     )
     rec.child = child.id
     if search.config.strategy == "greedy":
-        if child.val_mean >= pool[s.current].val_mean:
+        now, before, m = shared(pool.primaries(child.id), pool.primaries(s.current))
+        if m and now >= before:
             s.current = child.id
             rec.decision = f"kept: validation {parent.val_mean:.4g} -> {child.val_mean:.4g}"
         else:
