@@ -122,3 +122,20 @@ def table(lines: list[dict[str, Any]], header: bool = True) -> str:
             f"| {x['failures']['steps']} ({x['failures']['steps_failed']}) | {_failures(x)} |"
         )
     return "\n".join(([HEADER] if header else []) + rows)
+
+
+def main(argv: list[str]) -> None:
+    """``python bench/quality/report.py RESULTS.jsonl...``: the table of saved lines."""
+    import json
+    from pathlib import Path
+
+    if not argv:
+        raise SystemExit("usage: python bench/quality/report.py RESULTS.jsonl [...]")
+    lines = [json.loads(x) for p in argv for x in Path(p).read_text().splitlines() if x.strip()]
+    print(table(sorted(lines, key=lambda x: (x["task"], x["framework"]))))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
