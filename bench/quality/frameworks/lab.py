@@ -52,6 +52,9 @@ class LabAdapter:
             cache=False,
             max_concurrency=spec.workers,
             json_schema=spec.json_schema,
+            # The peers' clients (openai SDK, litellm) wait up to 600 s for a reply; the
+            # engine's default of 120 s is for hosted models, not a loaded CPU server.
+            timeout=600.0,
         )
         self.system = tl.Parameter(spec.task.instruction, name="system", role=spec.task.role)
         self.used = 0
