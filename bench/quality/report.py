@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from endpoint import Counters, RunStats
@@ -13,6 +14,16 @@ def _mean(scores: list[float] | None) -> float | None:
     if scores is None:
         return None
     return round(sum(scores) / len(scores), 4) if scores else 0.0
+
+
+_EXC = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b:?")
+
+
+def error_line(tail: str) -> str:
+    """The traceback's last ``SomeError: message`` line (a message may span lines)."""
+    lines = tail.strip().splitlines()
+    found = [i for i, x in enumerate(lines) if _EXC.match(x)]
+    return (lines[found[-1]] if found else lines[-1] if lines else "")[:300]
 
 
 def _totals(stats: RunStats, phases: tuple[str, ...]) -> dict[str, int]:
@@ -68,7 +79,7 @@ def result_line(
         },
         "failures": {
             "crash": out.error is not None,
-            "error": None if out.error is None else out.error.strip().splitlines()[-1][:300],
+            "error": None if out.error is None else error_line(out.error),
             "steps": out.steps,
             "steps_failed": out.steps_failed,
             "unparsed_optimizer_replies": out.unparsed,
@@ -99,7 +110,7 @@ def _failures(line: dict[str, Any]) -> str:
     if f.get("timed_out"):
         parts.append(f"stopped by the bench after {line['wall_s']['total']:.0f} s (--timeout)")
     elif f["crash"]:
-        parts.append(f"CRASH: {f['error']}")
+        parts.append(f"CRASH: {error_line(line.get('traceback_tail') or f['error'] or '')}")
     if f["unparsed_optimizer_replies"]:
         parts.append(f"{f['unparsed_optimizer_replies']} unparsed optimizer replies")
     if f["student_errors"]:
