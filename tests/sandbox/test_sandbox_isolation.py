@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import needs_bwrap
+from sandbox_testkit import needs_bwrap
 
 from textgrad_lab.sandbox import (
     BwrapUnavailable,
@@ -174,7 +174,7 @@ def test_weak_sandbox_needs_a_user_id_of_its_own(monkeypatch) -> None:
 
 
 def test_auto_uses_bwrap_where_it_works() -> None:
-    from conftest import bwrap_usable
+    from sandbox_testkit import bwrap_usable
 
     if not bwrap_usable():
         pytest.skip("bubblewrap missing or unable to create namespaces here")

@@ -6,7 +6,7 @@ import os
 import uuid
 
 import pytest
-from conftest import needs_bwrap, wait_until_gone
+from sandbox_testkit import needs_bwrap, wait_until_gone
 
 from textgrad_lab.sandbox import SandboxConfig, run_code
 from textgrad_lab.sandbox.process import KILL_GRACE_S

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import wait_until_gone
+from sandbox_testkit import wait_until_gone
 
 from textgrad_lab.sandbox import SandboxStartError, run_code, run_tests, unit_test_feedback
 

@@ -66,9 +66,9 @@ def error_info(exc: BaseException, spec: OpSpec, fn: Callable[..., Any] | None) 
     ``fn`` is the function that ran (None when the op's code could not even be built).
     Frames of the op machinery are left out of the summary: they say nothing about the op.
     """
-    located = getattr(exc, "error_info", None)
-    if isinstance(located, ErrorInfo):  # located already, e.g. by the sandbox's child process
-        return located
+    located = getattr(exc, "error_fields", None)
+    if isinstance(located, dict):  # located already, e.g. by the sandbox's child process
+        return ErrorInfo(**located)
     own_file = (
         f"<trainable {spec.name}>"
         if spec.code_param is not None

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from textgrad_lab.graphs.node import ErrorInfo
 from textgrad_lab.sandbox.errors import SandboxError
 from textgrad_lab.sandbox.isolation import Isolation, IsolationChoice
 from textgrad_lab.sandbox.process import Limits
@@ -130,17 +129,18 @@ class SandboxResult(BaseModel):
             parts.append("stderr:\n" + tail(self.stderr, 1500))
         return "\n".join(parts)
 
-    def error_info(self) -> ErrorInfo:
-        """The failure as the graph layer's ErrorInfo, for error nodes."""
+    def error_fields(self) -> dict[str, Any]:
+        """The failure as the fields of an error node (type, message, traceback, line,
+        lineno): plain data, so the sandbox needs nothing of the graph layer."""
         error = self.error or CodeError(type="SandboxError", message="no error recorded")
         rest = self.feedback().split("\n", 1)
-        return ErrorInfo(
-            type=error.type,
-            message=error.message,
-            traceback=rest[1] if len(rest) > 1 else "",
-            line=error.line,
-            lineno=error.lineno,
-        )
+        return {
+            "type": error.type,
+            "message": error.message,
+            "traceback": rest[1] if len(rest) > 1 else "",
+            "line": error.line,
+            "lineno": error.lineno,
+        }
 
 
 class TestRunResult(BaseModel):
@@ -157,12 +157,13 @@ class TestRunResult(BaseModel):
 
 
 class SandboxCodeError(SandboxError):
-    """A sandboxed op's code failed; ``error_info`` is what its error node shows."""
+    """A sandboxed op's code failed; ``error_fields`` is what its error node shows."""
 
     def __init__(self, name: str, result: SandboxResult) -> None:
         self.result = result
-        self.error_info = result.error_info()
-        super().__init__(f"{name}: {self.error_info.summary()}")
+        self.error_fields = result.error_fields()
+        error = result.error or CodeError(type="SandboxError", message="no error recorded")
+        super().__init__(f"{name}: {error.summary()}")
 
 
 def tail(text: str, n: int) -> str:

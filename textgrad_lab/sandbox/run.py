@@ -357,7 +357,7 @@ def sandboxed_callable(
     source: str, entry_point: str, config: SandboxConfig, *, is_async: bool = False
 ) -> Callable[..., Any]:
     """A function that runs ``entry_point`` of ``source`` in the sandbox and returns its
-    value, raising :class:`SandboxCodeError` (with ``error_info``) when the code fails."""
+    value, raising :class:`SandboxCodeError` (with ``error_fields``) when the code fails."""
 
     def settle(result: SandboxResult) -> Any:
         if not result.ok:
