@@ -3,14 +3,13 @@ the Pareto frontier, the best candidate's values and each iteration's decision."
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from textgrad_lab.graphs.html import page
+from textgrad_lab.train.report_html import figure_png
 
 
 def tree_plot(candidates: list[dict[str, Any]], frontier: set[int], best: int) -> str:
@@ -59,11 +58,7 @@ def tree_plot(candidates: list[dict[str, Any]], frontier: set[int], best: int) -
     ax.set_ylabel("validation score")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return figure_png(fig)
 
 
 def _short(value: Any, limit: int = 160) -> str:

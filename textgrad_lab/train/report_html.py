@@ -60,6 +60,13 @@ def score_plot(
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:  # a run of failed steps has no curve
         ax.legend(fontsize=8, loc="best")
+    return figure_png(fig)
+
+
+def figure_png(fig: Any) -> str:
+    """A matplotlib figure as base64 PNG for an <img> in a self-contained page (closed)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
