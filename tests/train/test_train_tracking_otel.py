@@ -224,10 +224,16 @@ async def test_failed_call_and_failed_step_are_error_spans() -> None:
     otel = OTelCallback(provider)
     with pytest.raises(Exception, match="bug with"):
         await trainer_for(task, steps=1, callbacks=[otel]).afit()
-    spans = {s.name: s for s in exporter.get_finished_spans()}
+    by_name: dict[str, list[Any]] = {}
+    for s in exporter.get_finished_spans():
+        by_name.setdefault(s.name, []).append(s)
+    # Samples run side by side: the first failure cancels the others, so each sample's
+    # span is an error, and the one that failed says why (the rest were cancelled).
     for name in ("run", "eval", "sample", "forward"):
-        assert spans[name].status.status_code is StatusCode.ERROR, name
-    assert spans["forward"].attributes["error.type"] == "SampleError"
+        assert by_name[name], name
+        assert all(s.status.status_code is StatusCode.ERROR for s in by_name[name]), name
+    causes = {s.attributes["error.type"] for s in by_name["forward"]}
+    assert "SampleError" in causes and causes <= {"SampleError", "CancelledError"}
     assert SECRET not in all_text(list(exporter.get_finished_spans()))
 
 
