@@ -16,7 +16,7 @@ python="${PYTHON:-python3}"
 declare -A PINS=(
     [textgrad]="textgrad==0.1.8"
     [trace]="trace-opt==0.1.3.8"
-    [dspy]="dspy==3.4.1"
+    [dspy]="dspy[optuna]==3.4.1"
 )
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=(textgrad trace dspy)
