@@ -36,40 +36,6 @@ def run_search(
     record: dict[str, Any],
     resume: bool,
 ) -> None:
-    from textgrad_lab.cli.tracking import Tracking
-
-    tracking = Tracking(opts, run_dir, wf.name, [engines.student, engines.optimizer])
-    try:
-        _search(
-            wf,
-            workflow_arg,
-            opts,
-            splits,
-            engines,
-            optimizer,
-            executor,
-            run_dir,
-            record,
-            resume,
-            tracking,
-        )
-    finally:
-        tracking.close()
-
-
-def _search(
-    wf: Any,
-    workflow_arg: str,
-    opts: RunOptions,
-    splits: Any,
-    engines: Engines,
-    optimizer: Any,
-    executor: Any,
-    run_dir: Path,
-    record: dict[str, Any],
-    resume: bool,
-    tracking: Any,
-) -> None:
     from textgrad_lab.train.search import Objective, Search, SearchBudget
     from textgrad_lab.train.search.state import IterationRecord
 
@@ -82,87 +48,96 @@ def _search(
         objectives = [Objective.parse(o) for o in opts.objective]
     except ValueError as exc:
         raise usage_error(str(exc)) from None
-    console = stdout()
-    iterations = opts.steps
-    if iterations is None and opts.max_metric_calls is None:
-        iterations = (opts.epochs or 1) * math.ceil(len(splits.train) / opts.batch_size)
+    from textgrad_lab.cli.tracking import Tracking
 
-    def show(rec: IterationRecord) -> None:
+    tracking = Tracking(opts, run_dir, wf.name, [engines.student, engines.optimizer])
+    try:
+        console = stdout()
+        iterations = opts.steps
+        if iterations is None and opts.max_metric_calls is None:
+            iterations = (opts.epochs or 1) * math.ceil(len(splits.train) / opts.batch_size)
+
+        def show(rec: IterationRecord) -> None:
+            console.print(
+                f"iteration {rec.iteration} ({rec.kind} of {rec.parents}): {rec.decision} "
+                f"[{rec.metric_calls} metric calls]",
+                markup=False,
+            )
+
+        try:
+            search = Search(
+                bind_engine(wf.forward, engines.student),
+                proposer=optimizer,
+                program=_program(wf, optimizer),
+                metric=wf.metric,
+                train=splits.train,
+                val=splits.val,
+                executor=executor,
+                run_dir=run_dir,
+                usage=engines.usage,
+                meta={"cli": record},
+                on_iteration=show,
+                callbacks=tracking.callbacks,
+                strategy=opts.search,
+                beam_width=opts.beam_width,
+                minibatch_size=opts.batch_size,
+                max_iterations=iterations,
+                seed=opts.seed,
+                objectives=objectives,
+                demo_sets=opts.demo_sets,
+                budget=SearchBudget(max_metric_calls=opts.max_metric_calls),
+            )
+        except ValueError as exc:
+            raise usage_error(str(exc)) from None
+        limit = (
+            f"{iterations} iterations" if iterations else f"{opts.max_metric_calls} metric calls"
+        )
         console.print(
-            f"iteration {rec.iteration} ({rec.kind} of {rec.parents}): {rec.decision} "
-            f"[{rec.metric_calls} metric calls]",
-            markup=False,
+            f"searching ({opts.search}) over {wf.name} with {record['optimizer']} on "
+            f"{engines.model}: {len(splits.train)} train, {len(splits.val)} val, "
+            f"{len(splits.test)} test examples; up to {limit}; run directory {run_dir}"
         )
+        hint = f"textgrad-lab optimize {workflow_arg} --search {opts.search} --resume {run_dir}"
+        try:
+            state = search.fit(resume=resume)
+        except KeyboardInterrupt:
+            console.print(f"\ninterrupted: the search is saved in {run_dir}; resume with: {hint}")
+            raise typer.Exit(EXIT_FAILED) from None
+        except FileExistsError as exc:
+            raise usage_error(str(exc)) from None
+        except Exception as exc:
+            raise CliError(
+                f"the search failed at iteration {search.state.iteration + 1} "
+                f"({type(exc).__name__}: {exc}); its last state is in {run_dir}",
+                f"fix the cause, then resume with: {hint}",
+            ) from exc
+        best = search.best
+        if state.status == "budget_exhausted":
+            console.print(f"stopped: {state.message}; resume with a larger budget: {hint}")
+        test = ""
+        if len(splits.test) and state.status != "budget_exhausted":
+            result = search.evaluate(splits.test, split="test")
+            test = f"; test {result.mean:.3f} on {result.n} examples"
+        from textgrad_lab.cli.report import write_report
 
-    try:
-        search = Search(
-            bind_engine(wf.forward, engines.student),
-            proposer=optimizer,
-            program=_program(wf, optimizer),
-            metric=wf.metric,
-            train=splits.train,
-            val=splits.val,
-            executor=executor,
-            run_dir=run_dir,
-            usage=engines.usage,
-            meta={"cli": record},
-            on_iteration=show,
-            callbacks=tracking.callbacks,
-            strategy=opts.search,
-            beam_width=opts.beam_width,
-            minibatch_size=opts.batch_size,
-            max_iterations=iterations,
-            seed=opts.seed,
-            objectives=objectives,
-            demo_sets=opts.demo_sets,
-            budget=SearchBudget(max_metric_calls=opts.max_metric_calls),
+        report = write_report(run_dir)
+        u = engines.usage.total
+        seed_score = state.pool[0].val_mean
+        console.print(
+            f"{state.status}: {state.iteration} iterations, {len(state.pool)} candidates, "
+            f"{state.metric_calls} metric calls; validation {seed_score:.3f} -> {best.val_mean:.3f} "
+            f"(candidate {best.id}){test}; {u.calls} LLM calls, {u.total_tokens} tokens, "
+            f"${u.cost_usd:.4f}"
         )
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
-    limit = f"{iterations} iterations" if iterations else f"{opts.max_metric_calls} metric calls"
-    console.print(
-        f"searching ({opts.search}) over {wf.name} with {record['optimizer']} on "
-        f"{engines.model}: {len(splits.train)} train, {len(splits.val)} val, "
-        f"{len(splits.test)} test examples; up to {limit}; run directory {run_dir}"
-    )
-    hint = f"textgrad-lab optimize {workflow_arg} --search {opts.search} --resume {run_dir}"
-    try:
-        state = search.fit(resume=resume)
-    except KeyboardInterrupt:
-        console.print(f"\ninterrupted: the search is saved in {run_dir}; resume with: {hint}")
-        raise typer.Exit(EXIT_FAILED) from None
-    except FileExistsError as exc:
-        raise usage_error(str(exc)) from None
-    except Exception as exc:
-        raise CliError(
-            f"the search failed at iteration {search.state.iteration + 1} "
-            f"({type(exc).__name__}: {exc}); its last state is in {run_dir}",
-            f"fix the cause, then resume with: {hint}",
-        ) from exc
-    best = search.best
-    if state.status == "budget_exhausted":
-        console.print(f"stopped: {state.message}; resume with a larger budget: {hint}")
-    test = ""
-    if len(splits.test) and state.status != "budget_exhausted":
-        result = search.evaluate(splits.test, split="test")
-        test = f"; test {result.mean:.3f} on {result.n} examples"
-    from textgrad_lab.cli.report import write_report
+        console.print(iteration_summary(state.history), markup=False)
+        tracking.finish()
+        console.print(f"run directory: {run_dir}")
+        console.print(f"report: {report}")
+        for line in tracking.describe():
+            console.print(line)
 
-    report = write_report(run_dir)
-    u = engines.usage.total
-    seed_score = state.pool[0].val_mean
-    console.print(
-        f"{state.status}: {state.iteration} iterations, {len(state.pool)} candidates, "
-        f"{state.metric_calls} metric calls; validation {seed_score:.3f} -> {best.val_mean:.3f} "
-        f"(candidate {best.id}){test}; {u.calls} LLM calls, {u.total_tokens} tokens, "
-        f"${u.cost_usd:.4f}"
-    )
-    console.print(iteration_summary(state.history), markup=False)
-    tracking.finish()
-    console.print(f"run directory: {run_dir}")
-    console.print(f"report: {report}")
-    for line in tracking.describe():
-        console.print(line)
+    finally:
+        tracking.close()
 
 
 def iteration_summary(history: list[Any]) -> str:
