@@ -30,6 +30,25 @@ from typing import Any
 MODES = ("ok", "500", "429", "garbage", "shape", "hang")
 
 
+def send_json(
+    h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str]
+) -> None:
+    """Answer a loopback request with a JSON body (shared by the test servers)."""
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(len(payload)))
+    for k, v in headers.items():
+        h.send_header(k, v)
+    h.end_headers()
+    h.wfile.write(payload)
+
+
+def send_error(h: BaseHTTPRequestHandler, status: int, message: str, **headers: str) -> None:
+    """An OpenAI-style error body with ``status``."""
+    payload = json.dumps({"error": {"message": message, "type": "error", "code": status}})
+    send_json(h, status, payload.encode(), headers)
+
+
 class FaultServer:
     def __init__(
         self,
@@ -125,21 +144,8 @@ class FaultServer:
         self.stop()
 
     # -- answers ------------------------------------------------------------------
-    @staticmethod
-    def _send(
-        h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str]
-    ) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(payload)))
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(payload)
-
-    def _error(self, h: BaseHTTPRequestHandler, status: int, message: str, **headers: str) -> None:
-        payload = json.dumps({"error": {"message": message, "type": "error", "code": status}})
-        self._send(h, status, payload.encode(), headers)
+    _send = staticmethod(send_json)
+    _error = staticmethod(send_error)
 
     def _answer(self, h: BaseHTTPRequestHandler, mode: str, body: Any) -> None:
         if mode == "500":

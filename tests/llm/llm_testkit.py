@@ -22,6 +22,8 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from faultkit import send_error, send_json
+
 from textgrad_lab.llm.schema_example import example_from_schema
 
 
@@ -89,21 +91,8 @@ class FakeOpenAIServer:
             return json.dumps(example_from_schema(schema))
         return "pong"
 
-    @staticmethod
-    def _send(
-        h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str]
-    ) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(payload)))
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(payload)
-
-    def _error(self, h: BaseHTTPRequestHandler, status: int, message: str, **headers: str) -> None:
-        payload = json.dumps({"error": {"message": message, "type": "error", "code": status}})
-        self._send(h, status, payload.encode(), headers)
+    _send = staticmethod(send_json)
+    _error = staticmethod(send_error)
 
     def handle(self, h: BaseHTTPRequestHandler, mode: str, body: dict[str, Any]) -> None:
         if mode == "429":
