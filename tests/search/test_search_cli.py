@@ -54,6 +54,25 @@ def test_search_from_the_cli_killed_and_resumed_matches_an_uninterrupted_run(
     assert pool_of(run) == pool_of(tmp_path / "whole")
 
 
+def test_holdout_from_the_cli_chooses_the_result_and_says_so(tmp_path: Path) -> None:
+    run = tmp_path / "held"
+    done = cli(
+        "--search", "pareto", "--max-metric-calls", "200", "--holdout", "4", "--out", str(run)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "chosen by held-out score: candidate" in done.stdout
+    state = json.loads((run / "search.json").read_text())
+    assert state["config"]["holdout"] == 4 and len(state["holdout_ids"]) == 4
+    assert state["metric_calls"] <= 200 and state["history"][-1]["kind"] == "holdout"
+    view = json.loads((run / "pool.json").read_text())
+    assert view["best"] == state["chosen"]
+    assert "chosen by held-out score" in (run / "report.html").read_text()
+    bad = cli("--holdout", "4", "--out", str(tmp_path / "greedy"))
+    assert bad.returncode == 2 and "--search pareto" in (bad.stderr + bad.stdout)
+    bad = cli("--search", "pareto", "--holdout", "12", "--out", str(tmp_path / "all"))
+    assert bad.returncode == 2 and "hold out at most 11" in (bad.stderr + bad.stdout)
+
+
 def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     bad = cli("--search", "random", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "search" in bad.stderr.lower()

@@ -9,7 +9,7 @@ import pytest
 
 import textgrad_lab as tl
 from textgrad_lab.graphs.node import Node
-from textgrad_lab.llm import MockEngine
+from textgrad_lab.llm import MockEngine, UsageTracker
 from textgrad_lab.train import Example
 from textgrad_lab.train.data import as_dataset
 from textgrad_lab.train.search import Search, SearchBudget
@@ -80,10 +80,9 @@ async def test_bootstrap_keeps_only_examples_the_metric_passed() -> None:
     solve, _, demos = task()
     from textgrad_lab.train import ExactMatch
 
-    found, scored = await bootstrap_demos(
-        solve, ExactMatch(), list(as_dataset(rows(8, 0), "train")), demos
-    )
-    assert scored == 8
+    got = await bootstrap_demos(solve, ExactMatch(), list(as_dataset(rows(8, 0), "train")), demos)
+    found = got.demos
+    assert got.scored == 8 and got.failed == []
     # Only the one-item questions pass under "Answer.": examples 0 and 4.
     assert [d["id"] for d in found] == ["train/0", "train/4"]
     assert all(d["input"] == "Count: x" and d["output"] == "1" for d in found)
@@ -135,3 +134,41 @@ def test_instructions_and_demonstrations_are_chosen_together() -> None:
     assert instruction_only and max(c.val_mean for c in instruction_only) < 1.0
     assert state.history[-1].kind == "demos" and state.metric_calls <= 400
     assert demos.value == best.record.value("demos")  # the program holds the best at the end
+
+
+def test_a_failed_sample_in_the_demonstration_phase_is_counted_in_its_record() -> None:
+    pytest.importorskip("optuna")
+
+    def down(i: int, req: Any) -> str | None:  # no reply ever for three-item questions
+        return "server_error" if req.messages[-1]["content"] == "Count: x x x" else None
+
+    tracker = UsageTracker()
+    engine = MockEngine(student, fail=down, max_retries=0, usage=tracker)
+    system = tl.Parameter("Answer in digits.", name="system", role="system prompt")
+    demos = tl.Parameter([], kind="demos", name="demos")
+
+    async def solve(ex: Example) -> Node:
+        return await tl.llm_call(system, ex.input, engine=engine, demos=demos)
+
+    search = Search(
+        solve,
+        proposer=lambda params, results, rng: None,
+        program=[system, demos],
+        metric="exact_match",
+        train=rows(8, 0),
+        val=rows(8, 100),
+        max_iterations=1,
+        demo_sets=2,
+        max_demos=1,
+        demo_trials=3,
+        usage=tracker,
+    )
+    state = search.fit()
+    rec = state.history[-1]
+    assert rec.kind == "demos"
+    joint = [c for c in state.pool.candidates if c.origin == "joint"]
+    # Two of the eight bootstrapped examples, and two of each trial's eight, got no reply.
+    assert rec.failed == 2 + 2 * len(joint) and rec.failed > 2
+    assert rec.error is not None and "ServerError" in rec.error
+    assert rec.usage.calls > 0 and rec.metric_calls == state.metric_calls
+    assert state.demos is not None and "train/2" not in {d["id"] for d in state.demos}

@@ -130,6 +130,12 @@ def optimize(
         int | None,
         typer.Option(help="Search the kind='demos' parameter too: bootstrapped sets to try [0]."),
     ] = None,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            help="Validation examples a search never sees, to choose its result on: N or a fraction F<1 [0: off]."
+        ),
+    ] = None,
     mlflow: Annotated[
         bool | None,
         typer.Option(
@@ -199,6 +205,7 @@ def optimize(
         "max_metric_calls": max_metric_calls,
         "objective": objective or None,
         "demo_sets": demo_sets,
+        "holdout": holdout,
         "mlflow": mlflow,
         "otel": otel,
     }
@@ -207,6 +214,11 @@ def optimize(
     )
     run_dir = Path(opts.out) if opts.out else _default_out(wf.name)
     opt_name = opts.optimizer or (wf.optimizer if isinstance(wf.optimizer, str) else "custom")
+    if opts.holdout and opts.search == "greedy":
+        raise usage_error(
+            "--holdout keeps validation examples out of a search over candidates",
+            "add --search pareto (or beam), or drop --holdout",
+        )
     splits = splits_of(wf, opts.data, opts.split, opts.seed)
     if len(splits.train) == 0:
         raise usage_error("the training split is empty", "give a larger train size in --split")

@@ -94,6 +94,7 @@ class RunOptions(BaseModel):
     max_metric_calls: int | None = Field(default=None, ge=1)
     objective: list[str] = Field(default_factory=list)
     demo_sets: int = Field(default=0, ge=0)
+    holdout: float = Field(default=0, ge=0)
     mlflow: bool = False
     otel: bool = False
 

@@ -14,13 +14,7 @@ from textgrad_lab.train.report_html import build_report
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
     target = out or run_dir / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    if (run_dir / "search.json").exists():
-        from textgrad_lab.cli.report_search import build_search_report
-
-        text = build_search_report(run_dir)
-    else:
-        text = build_report(run_dir)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(build_report(run_dir), encoding="utf-8")
     return target
 
 

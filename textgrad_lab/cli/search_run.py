@@ -37,6 +37,8 @@ def run_search(
     resume: bool,
 ) -> None:
     from textgrad_lab.train.search import Objective, Search, SearchBudget
+    from textgrad_lab.train.search.holdout import chosen_line, overfit_warning
+    from textgrad_lab.train.search.report import iteration_summary
     from textgrad_lab.train.search.state import IterationRecord
 
     if len(splits.val) == 0:
@@ -85,6 +87,7 @@ def run_search(
                 seed=opts.seed,
                 objectives=objectives,
                 demo_sets=opts.demo_sets,
+                holdout=opts.holdout,
                 budget=SearchBudget(max_metric_calls=opts.max_metric_calls),
             )
         except ValueError as exc:
@@ -129,6 +132,9 @@ def run_search(
             f"(candidate {best.id}){test}; {u.calls} LLM calls, {u.total_tokens} tokens, "
             f"${u.cost_usd:.4f}"
         )
+        for line in (chosen_line(state), overfit_warning(state)):
+            if line:
+                console.print(line, markup=False)
         console.print(iteration_summary(state.history), markup=False)
         tracking.finish()
         console.print(f"run directory: {run_dir}")
@@ -138,37 +144,3 @@ def run_search(
 
     finally:
         tracking.close()
-
-
-def iteration_summary(history: list[Any]) -> str:
-    """One line: how the search's steps ended, with the commonest refusal reason."""
-    from collections import Counter
-
-    kinds: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    steps = [r for r in history if r.kind != "demos"]
-    phase = [r.decision for r in history if r.kind == "demos"]
-    for rec in steps:
-        d = rec.decision
-        if d.startswith(("added", "merged", "kept")):
-            kinds["kept"] += 1
-        elif d.startswith("no new program: proposal refused: "):
-            kinds["refused"] += 1
-            reasons[d.removeprefix("no new program: proposal refused: ")] += 1
-        elif d.startswith(("rejected", "merge rejected", "reverted")):
-            kinds["rejected"] += 1
-        elif d.startswith("skipped"):
-            kinds["skipped"] += 1
-        else:
-            kinds["other"] += 1
-    n = len(steps)
-    refused = f"{kinds['refused']} refused"
-    if reasons:
-        reason, times = reasons.most_common(1)[0]
-        refused += f" (commonest reason, {times} times: {reason})"
-    return (
-        f"{n} step{'s' if n != 1 else ''}: {kinds['kept']} kept in the pool, "
-        f"{kinds['rejected']} rejected by the scores, {refused}, {kinds['skipped']} skipped "
-        f"(parent already right on the minibatch), {kinds['other']} with no new program"
-        + (f"; demonstrations: {phase[0]}" if phase else "")
-    )

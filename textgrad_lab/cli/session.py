@@ -47,7 +47,7 @@ def load_run_parameters(workflow: Workflow, run_dir: str | Path) -> dict[str, An
         from textgrad_lab.train.search.state import load_state
 
         try:
-            record = load_state(Path(run_dir)).pool.best().record
+            record = load_state(Path(run_dir)).best().record
         except ValueError as exc:
             raise usage_error(str(exc), "give the run directory that optimize printed") from None
         values = {name: record.value(name) for name in record.names()}

@@ -236,8 +236,8 @@ def report_fragment(run: Run) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    """The report page of a run directory."""
-    return report_page(load_run(run_dir))
+    """The report page of a run directory (a search run's: see :mod:`.search.report`)."""
+    return load_run(run_dir).report()
 
 
 def eval_html(result: Any, limit: int = 50) -> str:

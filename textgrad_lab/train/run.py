@@ -5,6 +5,9 @@ report and a notebook show.
     run                # in Jupyter: scores, score curve, each step's diff, the graph
     run.summary()      # the closing lines of ``optimize``, in words
     run.history[0]     # the first step's record (as in history.jsonl)
+
+A search run (``search.json``) reads back with its whole state in ``run.search``; it
+shows the candidate tree, the candidates with the frontier and the result instead.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Run(BaseModel):
     best_score: float | None = None
     best_step: int = 0
     graph: Graph | None = None
+    search: Any = None  # a search run's SearchState
 
     @property
     def name(self) -> str:
@@ -50,6 +54,10 @@ class Run(BaseModel):
 
     def summary(self) -> list[str]:
         """How many steps were accepted, reverted and refused, and advice when nothing improved."""
+        if self.search is not None:
+            from textgrad_lab.train.search.report import search_summary
+
+            return search_summary(self.search)
         return run_summary(
             self.history,
             initial_score=self.initial_val_score,
@@ -60,11 +68,19 @@ class Run(BaseModel):
 
     def report(self) -> str:
         """The whole report as one self-contained HTML page."""
+        if self.search is not None:
+            from textgrad_lab.train.search.report import search_page
+
+            return search_page(self.search, self.path, self.evals)
         from textgrad_lab.train.report_html import report_page
 
         return report_page(self)
 
     def _repr_html_(self) -> str:
+        if self.search is not None:
+            from textgrad_lab.train.search.report import search_fragment
+
+            return search_fragment(self.search, self.path, self.evals)
         from textgrad_lab.train.report_html import report_fragment
 
         return report_fragment(self)
@@ -110,6 +126,8 @@ def load_run(path: str | Path) -> Run:
     run_dir = Path(path)
     if not run_dir.is_dir():
         raise RunError(f"no run directory at {run_dir}: give the folder that optimize printed")
+    if (run_dir / "search.json").exists():
+        return _load_search(run_dir)
     if not (run_dir / "checkpoint.json").exists() and not (run_dir / "history.jsonl").exists():
         raise RunError(
             f"{run_dir} is not a run directory (no checkpoint.json or history.jsonl): give "
@@ -131,4 +149,30 @@ def load_run(path: str | Path) -> Run:
         best_score=state.get("best_score"),
         best_step=int(state.get("best_step") or 0),
         graph=Graph.from_json(graph_file) if graph_file.exists() else None,
+    )
+
+
+def _load_search(run_dir: Path) -> Run:
+    """A search run: its state whole, and the figures a plain run also has."""
+    from textgrad_lab.train.search.state import load_state
+
+    try:
+        state = load_state(run_dir)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+    scored = len(state.pool) > 0
+    best = state.best() if scored else None
+    return Run(
+        path=run_dir,
+        status=state.status,
+        history=[r.model_dump(mode="json") for r in state.history],
+        evals=read_evals(run_dir),
+        params={n: {"value": best.record.value(n)} for n in best.record.names()} if best else {},
+        usage={"run": state.usage.model_dump()},
+        meta=(_read_json(run_dir / "cli.json") or {}),
+        initial_val_score=state.pool[0].val_mean if scored else None,
+        val_score=best.val_mean if best else None,
+        best_score=best.val_mean if best else None,
+        best_step=best.iteration if best else 0,
+        search=state,
     )

@@ -18,11 +18,14 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from textgrad_lab.graphs import Node, OpError, Parameter, trace
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, score_output
-from textgrad_lab.train.sample import Workflow
+from textgrad_lab.train.sample import SampleResult, Workflow
+from textgrad_lab.train.search.state import IterationRecord
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
@@ -40,6 +43,17 @@ async def _traced(workflow: Workflow, example: Example) -> tuple[Any, Any]:
     return graph, out
 
 
+class Bootstrapped(BaseModel):
+    """What bootstrapping found: the demonstrations, how many examples were run, and
+    the samples that failed (their output was an error: no demonstration and no score)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    demos: list[dict[str, Any]]
+    scored: int
+    failed: list[SampleResult] = Field(default_factory=list)
+
+
 async def bootstrap_demos(
     workflow: Workflow,
     metric: MetricLike,
@@ -47,19 +61,23 @@ async def bootstrap_demos(
     demos: Parameter,
     *,
     perfect_score: float = 1.0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Demonstrations from the examples the metric passes, and how many were scored.
+) -> Bootstrapped:
+    """Demonstrations from the examples the metric passes.
 
     Raises ValueError when no traced call used ``demos`` (the workflow must pass it as
     ``tl.llm_call(..., demos=param)``)."""
     if demos.kind != "demos":
         raise ValueError(f"parameter {demos.name!r} is of kind {demos.kind!r}, not 'demos'")
     found: list[dict[str, Any]] = []
+    failed: list[SampleResult] = []
     used = False
-    for example in examples:
+    for i, example in enumerate(examples):
         graph, out = await _traced(workflow, example)
         value = out.value if isinstance(out, Node) else out
         if isinstance(out, Node) and out.error is not None:
+            failed.append(
+                SampleResult(index=i, example_id=example.id, error=out.error.summary(), failed=True)
+            )
             continue
         result = await score_output(metric, value, example)
         calls = [
@@ -78,7 +96,7 @@ async def bootstrap_demos(
             f"no traced call used the demos parameter {demos.name!r}: pass it to the model "
             "as tl.llm_call(..., demos=<parameter>)"
         )
-    return found, len(examples)
+    return Bootstrapped(demos=found, scored=len(examples), failed=failed)
 
 
 def demo_sets(
@@ -160,38 +178,42 @@ def demos_param(search: Search) -> Parameter:
     return found[0]
 
 
+def bootstrap_count(search: Search) -> int:
+    """The training examples bootstrapping runs (each one metric call)."""
+    return min(search.config.bootstrap_examples or len(search.train), len(search.train))
+
+
 async def bootstrap_phase(search: Search) -> None:
-    """Demonstrations from the training examples the starting program passes."""
+    """Demonstrations from the training examples the starting program passes; its
+    failed samples join the iteration's (``search.failures``)."""
     c, s = search.config, search.state
     demos = demos_param(search)
-    examples = list(search.train)[: c.bootstrap_examples or len(search.train)]
+    examples = list(search.train)[: bootstrap_count(search)]
     search.program.restore(s.pool[0].record)
-    found, scored = await bootstrap_demos(
+    got = await bootstrap_demos(
         search.workflow, search.metric, examples, demos, perfect_score=c.perfect_score
     )
-    s.metric_calls += scored
-    s.demos = found
+    s.metric_calls += got.scored
+    search.failures.extend(got.failed)
+    s.demos = got.demos
 
 
-async def choose_phase(search: Search) -> None:
-    """The TPE trials over frontier candidates and demonstration sets, as one iteration."""
-    from textgrad_lab.train.search.state import IterationRecord
-
+async def choose_phase(search: Search, k: int) -> IterationRecord:
+    """The demonstration phase, as one iteration: bootstrapping from the starting
+    program, then the TPE trials over frontier candidates and demonstration sets."""
     c, s = search.config, search.state
     demos = demos_param(search)
+    if s.demos is None:
+        await bootstrap_phase(search)
     options = demo_sets(s.demos or [], c.max_demos, c.demo_sets, search.rng)
     s.demos_chosen = True  # its reserve is now spent by the trials themselves
     added = await choose_jointly(search, demos, options, trials=c.demo_trials, seed=c.seed)
-    s.history.append(
-        IterationRecord(
-            iteration=s.iteration + 1,
-            kind="demos",
-            parents=sorted({p for a in added for p in a.parents}),
-            decision=(
-                f"{len(added)} instruction and demonstration pairs scored from "
-                f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
-            ),
-            metric_calls=s.metric_calls,
-        )
+    return IterationRecord(
+        iteration=k,
+        kind="demos",
+        parents=sorted({p for a in added for p in a.parents}),
+        decision=(
+            f"{len(added)} instruction and demonstration pairs scored from "
+            f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
+        ),
     )
-    s.iteration += 1

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,13 @@ from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.sample import SampleResult, SampleWork, Workflow, fatal_cause
-from textgrad_lab.train.search.demos import bootstrap_phase, choose_phase
+from textgrad_lab.train.search.demos import choose_phase
+from textgrad_lab.train.search.holdout import (
+    holdout_indices,
+    holdout_reserve,
+    select_phase,
+    selection_due,
+)
 from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
 from textgrad_lab.train.search.pool import Candidate, ScoreCell, record_key
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
@@ -60,6 +67,8 @@ from textgrad_lab.train.search.steps import (
 )
 from textgrad_lab.train.serialize import decode, encode, scrub
 from textgrad_lab.train.splits import batches, epoch_order
+
+Step = Callable[[int], Awaitable[IterationRecord]]
 
 
 class Search:
@@ -100,11 +109,15 @@ class Search:
         self.proposer: Proposer = as_proposer(proposer)
         self.metric: MetricLike = get_metric(metric) if isinstance(metric, str) else metric
         self.train = as_dataset(train, "train")
-        self.val = as_dataset(val, "val")
-        if len(self.train) == 0 or len(self.val) == 0:
+        whole_val = as_dataset(val, "val")
+        if len(self.train) == 0 or len(whole_val) == 0:
             raise ValueError(
                 "a search needs training and validation examples: both sets are empty or one is"
             )
+        held = holdout_indices(len(whole_val), self.config)
+        # What the search scores candidates on, and the examples kept out of it (see .holdout).
+        self.val = whole_val.subset(i for i in range(len(whole_val)) if i not in frozenset(held))
+        self.holdout = whole_val.subset(held, name="holdout")
         if program is None:  # the optimizer's own program (an agent network), or its params
             own = getattr(proposer, "program", None)
             program = own if isinstance(own, Program) else getattr(proposer, "params", None)
@@ -128,7 +141,8 @@ class Search:
         self.state = SearchState(
             config=self.config,
             train_ids=ids_digest(self.train),
-            val_ids=ids_digest(self.val),
+            val_ids=ids_digest(whole_val),
+            holdout_ids=held,
             meta=dict(meta or {}),
         )
         self.state.pool.objectives = list(self.config.objectives)
@@ -139,12 +153,12 @@ class Search:
         self._clock = time.perf_counter()
 
     def can_afford(self, calls: int, reserve: bool = True) -> bool:
-        """Whether ``calls`` more metric calls fit the budget (keeping the demonstration
-        trials' share aside unless ``reserve`` is False)."""
+        """Whether ``calls`` more metric calls fit the budget (keeping the shares of the
+        demonstration phase and the held-out choice aside unless ``reserve`` is False)."""
         limit = self.config.budget.max_metric_calls
         if limit is None:
             return True
-        kept = demo_reserve(self) if reserve else 0
+        kept = demo_reserve(self) + holdout_reserve(self) if reserve else 0
         return self.state.metric_calls + calls + kept <= limit
 
     @property
@@ -205,12 +219,17 @@ class Search:
     async def score_val(
         self, record: ProgramRecord, ids: Sequence[int] | None = None
     ) -> list[ScoreCell]:
-        self.program.restore(record)
+        """A program's cell on each validation example the search uses (or on ``ids``)."""
         idx = list(range(len(self.val))) if ids is None else list(ids)
-        with self.phase("eval", {"split": "val", "examples": len(idx)}):
-            results = await self.run_examples(
-                [self.val[i] for i in idx], backward=False, scope="search/val"
-            )
+        return await self.score_set(record, [self.val[i] for i in idx])
+
+    async def score_set(
+        self, record: ProgramRecord, examples: Sequence[Example], split: str = "val"
+    ) -> list[ScoreCell]:
+        """A program's cell on each of ``examples`` (no backward)."""
+        self.program.restore(record)
+        with self.phase("eval", {"split": split, "examples": len(examples)}):
+            results = await self.run_examples(examples, backward=False, scope=f"search/{split}")
         return [self.cell(r) for r in results]
 
     async def minibatch_scores(
@@ -273,7 +292,7 @@ class Search:
                     f"{self.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
                 )
             saved = load_state(self.run)
-            for field in ("strategy", "minibatch_size", "seed", "objectives"):
+            for field in ("strategy", "minibatch_size", "seed", "objectives", "holdout"):
                 if getattr(saved.config, field) != getattr(self.config, field):
                     raise ValueError(
                         f"the search in {self.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(self.config, field)!r}: use the same value to resume"
@@ -295,10 +314,13 @@ class Search:
 
     async def _seed(self) -> None:
         limit = self.config.budget.max_metric_calls
-        if limit is not None and limit < len(self.val):
+        kept = demo_reserve(self) + holdout_reserve(self)
+        if limit is not None and limit < len(self.val) + kept:
+            also = f" and keep {kept} aside for the phases at its end" if kept else ""
             raise ValueError(
                 f"max_metric_calls={limit} cannot score the starting program on the "
-                f"{len(self.val)} validation examples: allow at least {iteration_cost(self) + len(self.val)}"
+                f"{len(self.val)} validation examples{also}: allow at least "
+                f"{iteration_cost(self) + len(self.val) + kept}"
             )
         record = self.program.to_record()
         val = await self.score_val(record)
@@ -325,35 +347,15 @@ class Search:
                 s = self.state
                 if not len(s.pool):
                     await self._seed()
-                elif self.config.demo_sets and s.demos is None:
-                    await bootstrap_phase(self)
                 else:
                     stop = budget_stop(self, before)
-                    if stop is not None and self.config.demo_sets and not s.demos_chosen:
-                        with self.phase("iteration", {"iteration": s.iteration + 1}):
-                            await choose_phase(self)
-                        self._commit(before)
-                        self._report(s.history[-1])
-                        continue
-                    if stop is not None:
+                    step = self._next_step(stop is not None)
+                    if step is None:
+                        assert stop is not None
                         s.status, s.message = stop
                         self._commit(before)
                         break
-                    k = s.iteration + 1
-                    with self.phase("iteration", {"iteration": k}):
-                        rec = None
-                        self.failures = []
-                        if s.merge_due:
-                            s.merge_due = False
-                            rec = await merge_step(self, k)
-                        if rec is None:
-                            rec = await mutation_step(self, k)
-                        rec.metric_calls = s.metric_calls
-                        rec.failed = len(self.failures)
-                        rec.error = commonest_error(self.failures)
-                        rec.usage = self.meter.since(before)
-                        s.history.append(rec)
-                        s.iteration = k
+                    await self._iteration(s.iteration + 1, step, before)
                 self._commit(before)
                 if s.history and s.history[-1].iteration == s.iteration:
                     self._report(s.history[-1])
@@ -368,8 +370,39 @@ class Search:
                 if isinstance(budget, BudgetExceeded):
                     break
                 raise
-        self.program.restore(self.state.pool.best().record)
+        self.program.restore(self.state.best().record)
         return self.state
+
+    def _next_step(self, stopping: bool) -> Step | None:
+        """What the next iteration does: a proposal (or a merge) while the budget lasts,
+        then the demonstration phase and the held-out choice, each once; None: stop."""
+        if not stopping:
+            return self._propose
+        if self.config.demo_sets and not self.state.demos_chosen:
+            return partial(choose_phase, self)
+        if selection_due(self):
+            return partial(select_phase, self)
+        return None
+
+    async def _propose(self, k: int) -> IterationRecord:
+        rec = None
+        if self.state.merge_due:
+            self.state.merge_due = False
+            rec = await merge_step(self, k)
+        return rec if rec is not None else await mutation_step(self, k)
+
+    async def _iteration(self, k: int, step: Step, before: Any) -> None:
+        """Run one iteration of any kind and record its calls, failed samples and usage."""
+        s = self.state
+        with self.phase("iteration", {"iteration": k}):
+            self.failures = []
+            rec = await step(k)
+            rec.metric_calls = s.metric_calls
+            rec.failed = len(self.failures)
+            rec.error = commonest_error(self.failures)
+            rec.usage = self.meter.since(before)
+            s.history.append(rec)
+            s.iteration = k
 
     def _commit(self, before: Any) -> None:
         s = self.state
@@ -389,7 +422,9 @@ class Search:
 
     @property
     def best(self) -> Candidate:
-        return self.state.pool.best()
+        """The result: the held-out choice when there is one (see :mod:`.holdout`), else
+        the best candidate by validation mean."""
+        return self.state.best()
 
     async def aevaluate(
         self, data: Dataset | Sequence[Example | dict[str, Any]], *, split: str = "test"

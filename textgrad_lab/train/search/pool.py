@@ -34,7 +34,9 @@ def record_key(record: ProgramRecord) -> str:
 class Candidate(BaseModel):
     """One program in the pool. ``val`` holds a score per validation example (a float,
     named scores, or None for a failed sample); ``val_mean`` is the mean over the scored
-    examples; ``found_at`` is the count of metric calls when it was scored."""
+    examples; ``found_at`` is the count of metric calls when it was scored. ``holdout``
+    and ``holdout_mean`` are the same for the held-out validation examples, for the
+    candidates a search with ``holdout`` scored there at its end (else None)."""
 
     id: int
     parents: list[int] = Field(default_factory=list)
@@ -46,6 +48,8 @@ class Candidate(BaseModel):
     found_at: int = 0
     iteration: int = 0
     note: str = ""
+    holdout: list[ScoreCell] | None = None
+    holdout_mean: float | None = None
 
     @property
     def key(self) -> str:

@@ -12,13 +12,13 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from textgrad_lab.llm.usage import UsageTotals
 from textgrad_lab.train.checkpoint import Position
 from textgrad_lab.train.history import RunStatus
 from textgrad_lab.train.search.pareto import Objective
-from textgrad_lab.train.search.pool import Pool
+from textgrad_lab.train.search.pool import Candidate, Pool
 from textgrad_lab.train.serialize import atomic_write_text, scrub
 
 Strategy = Literal["pareto", "beam", "greedy"]
@@ -60,6 +60,13 @@ class SearchConfig(BaseModel):
       ``max_demos`` are made, and after the proposals ``demo_trials`` TPE trials choose
       (frontier candidate, demonstration set) pairs; their validation calls are kept
       aside from the metric-call budget from the start.
+    - ``holdout``: validation examples kept out of the search (a count, or a fraction
+      below 1; 0 is off). The frontier, parent choice, merges and acceptance never see
+      them; when the search ends, the ``holdout_top`` best candidates by validation
+      mean (the starting program always among them) are scored on them, and the one
+      with the best held-out mean is the result (ties: validation mean). Those calls are
+      kept aside from the metric-call budget from the start. ``holdout_margin``: a
+      winner whose validation mean exceeds its held-out mean by more is warned about.
     """
 
     strategy: Strategy = "pareto"
@@ -77,8 +84,21 @@ class SearchConfig(BaseModel):
     max_demos: int = Field(default=3, ge=1)
     demo_trials: int = Field(default=10, ge=1)
     bootstrap_examples: int | None = Field(default=None, ge=1)
+    holdout: int | float = Field(default=0, ge=0)
+    holdout_top: int = Field(default=3, ge=1)
+    holdout_margin: float = Field(default=0.15, ge=0)
     depth: int | None = None
     backward_concurrency: int = Field(default=16, ge=1)
+
+    @field_validator("holdout")
+    @classmethod
+    def _whole_count(cls, value: int | float) -> int | float:
+        if value >= 1 and not float(value).is_integer():
+            raise ValueError(
+                f"holdout={value}: give a count of validation examples (a whole number) "
+                "or a fraction below 1, e.g. 4 or 0.25"
+            )
+        return int(value) if value >= 1 or value == 0 else float(value)
 
 
 class IterationRecord(BaseModel):
@@ -89,7 +109,7 @@ class IterationRecord(BaseModel):
     names their commonest error."""
 
     iteration: int
-    kind: Literal["mutation", "merge", "demos"]
+    kind: Literal["mutation", "merge", "demos", "holdout"]
     parents: list[int]
     example_ids: list[str] = Field(default_factory=list)
     parent_score: float | None = None
@@ -122,6 +142,9 @@ class SearchState(BaseModel):
     memo: dict[str, float | None] = Field(default_factory=dict)
     demos: list[dict[str, Any]] | None = None
     demos_chosen: bool = False
+    holdout_ids: list[int] = Field(default_factory=list)
+    chosen: int | None = None
+    chosen_at: int = 0
     history: list[IterationRecord] = Field(default_factory=list)
     usage: UsageTotals = Field(default_factory=UsageTotals)
     wall_s: float = 0.0
@@ -130,6 +153,13 @@ class SearchState(BaseModel):
     train_ids: str = ""
     val_ids: str = ""
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    def best(self) -> Candidate:
+        """The search's result: the candidate chosen on the held-out examples when that
+        choice was made for the pool as it is, else the best by validation mean."""
+        if self.chosen is not None and self.chosen_at == len(self.pool):
+            return self.pool[self.chosen]
+        return self.pool.best()
 
 
 def save_state(run_dir: Path, state: SearchState) -> None:
@@ -140,14 +170,14 @@ def save_state(run_dir: Path, state: SearchState) -> None:
     view = {
         "status": state.status,
         "metric_calls": state.metric_calls,
-        "best": state.pool.best().id if len(state.pool) else None,
+        "best": state.best().id if len(state.pool) else None,
         "candidates": [
-            {k: v for k, v in c.model_dump(mode="json").items() if k != "val"}
+            {k: v for k, v in c.model_dump(mode="json").items() if k not in ("val", "holdout")}
             for c in state.pool.candidates
         ],
     }
     atomic_write_text(run_dir / "pool.json", json.dumps(view, indent=1, ensure_ascii=False) + "\n")
-    steps = [r for r in state.history if r.kind != "demos"]
+    steps = [r for r in state.history if r.kind in ("mutation", "merge")]
     atomic_write_text(run_dir / "history.jsonl", "".join(r.model_dump_json() + "\n" for r in steps))
 
 

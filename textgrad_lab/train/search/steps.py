@@ -13,6 +13,8 @@ from textgrad_lab.llm.usage import UsageTotals, usage_scope
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.history import RunStatus
 from textgrad_lab.train.outcome import step_outcome
+from textgrad_lab.train.search.demos import bootstrap_count
+from textgrad_lab.train.search.holdout import holdout_reserve, selection_due
 from textgrad_lab.train.search.merge import find_merge
 from textgrad_lab.train.search.pool import primary, shared
 from textgrad_lab.train.search.state import IterationRecord
@@ -40,11 +42,28 @@ def iteration_cost(search: Search) -> int:
 
 
 def demo_reserve(search: Search) -> int:
-    """Metric calls kept aside for the demonstration trials still to come."""
+    """Metric calls kept aside for the demonstration phase still to come (its
+    bootstrapping, unless done, and its trials)."""
     c = search.config
     if not c.demo_sets or search.state.demos_chosen:
         return 0
-    return c.demo_trials * len(search.val)
+    boot = bootstrap_count(search) if search.state.demos is None else 0
+    return boot + c.demo_trials * len(search.val)
+
+
+def reserve_note(search: Search) -> str:
+    """What the metric-call budget keeps aside for the phases at the end, in words."""
+    parts = []
+    if demo := demo_reserve(search):
+        parts.append(f"{demo} kept for the demonstrations")
+    if held := holdout_reserve(search):
+        due = selection_due(search)
+        parts.append(
+            f"{held} kept for the held-out choice"
+            if due
+            else f"up to {held} for a new held-out choice"
+        )
+    return "".join(f", plus {p}" for p in parts)
 
 
 def budget_stop(search: Search, before: UsageTotals) -> tuple[RunStatus, str] | None:
@@ -55,10 +74,9 @@ def budget_stop(search: Search, before: UsageTotals) -> tuple[RunStatus, str] | 
     if b.max_metric_calls is not None:
         need = iteration_cost(search)
         if not search.can_afford(need):
-            kept = f" ({demo_reserve(search)} kept for the demonstrations)" if c.demo_sets else ""
             return "budget_exhausted", (
-                f"metric calls: {s.metric_calls} used of {b.max_metric_calls}{kept}; the "
-                f"next iteration may need {need}"
+                f"metric calls: {s.metric_calls} used of {b.max_metric_calls}; the next "
+                f"iteration may need {need}{reserve_note(search)}"
             )
     used = s.usage
     checks = (

@@ -171,7 +171,7 @@ class OTelCallback(Callback):
             if last.iteration == attributes.get("iteration"):
                 span.set_attributes(iteration_attributes(last, state))
         elif name == "run" and hasattr(state, "pool"):  # a search
-            best = state.pool.best().val_mean if len(state.pool) else None
+            best = state.best().val_mean if len(state.pool) else None
             span.set_attributes(
                 _attributes(
                     {
