@@ -12,8 +12,11 @@ into the parameters, run the next training minibatch (with backward when the pro
 needs it), let the proposer rewrite the parameters, score the child on the same
 minibatch and, if it beats its parent there (pareto, beam) or directly (greedy), on
 the validation set; it then joins the pool. After an accepted child a pareto search
-tries one merge. The state is saved after every iteration (``search.json``); a run
-killed at any point resumes with the same pool, position and random state.
+tries one merge. When the budget or ``max_iterations`` ends the proposals, the
+demonstration phase (:mod:`.demos`) and the choice on held-out examples
+(:mod:`.holdout`) run, each once, as iterations too. The state is saved after every
+iteration (``search.json``, :mod:`.persist`); a run killed at any point resumes with the
+same pool, position and random state. Scoring is :mod:`.scoring`; the steps, :mod:`.steps`.
 """
 
 from __future__ import annotations
@@ -28,19 +31,19 @@ from typing import Any
 
 from textgrad_lab.graphs import Parameter
 from textgrad_lab.llm.errors import BudgetExceeded
-from textgrad_lab.llm.usage import UsageTracker, usage_scope
-from textgrad_lab.programs.base import Program, ProgramRecord, as_program
+from textgrad_lab.llm.usage import UsageTracker
+from textgrad_lab.programs.base import Program, as_program
 from textgrad_lab.sync import run_sync
 from textgrad_lab.train.callbacks import Callback, CallbackList
 from textgrad_lab.train.checkpoint import Position, write_json
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
-from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage
+from textgrad_lab.train.evaluation import EvalResult, evaluate_samples
 from textgrad_lab.train.executor import Executor, LocalExecutor
-from textgrad_lab.train.failures import SamplesFailed, commonest_error
+from textgrad_lab.train.failures import commonest_error
 from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
-from textgrad_lab.train.sample import SampleResult, SampleWork, Workflow, fatal_cause
+from textgrad_lab.train.sample import SampleResult, Workflow, fatal_cause
 from textgrad_lab.train.search.demos import choose_phase
 from textgrad_lab.train.search.holdout import (
     holdout_indices,
@@ -49,14 +52,14 @@ from textgrad_lab.train.search.holdout import (
     selection_due,
 )
 from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
-from textgrad_lab.train.search.pool import Candidate, ScoreCell, record_key
+from textgrad_lab.train.search.persist import open_state, rollback, snapshot
+from textgrad_lab.train.search.pool import Candidate
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
+from textgrad_lab.train.search.scoring import Scoring
 from textgrad_lab.train.search.state import (
     IterationRecord,
     SearchConfig,
     SearchState,
-    load_state,
-    save_state,
 )
 from textgrad_lab.train.search.steps import (
     budget_stop,
@@ -65,13 +68,13 @@ from textgrad_lab.train.search.steps import (
     merge_step,
     mutation_step,
 )
-from textgrad_lab.train.serialize import decode, encode, scrub
+from textgrad_lab.train.serialize import scrub
 from textgrad_lab.train.splits import batches, epoch_order
 
 Step = Callable[[int], Awaitable[IterationRecord]]
 
 
-class Search:
+class Search(Scoring):
     """Searches over versions of ``program``; see the module docstring.
 
     ``program`` is a :class:`~textgrad_lab.programs.Program` or a list of Parameters
@@ -149,7 +152,7 @@ class Search:
         self.on_iteration = on_iteration
         self.callbacks = CallbackList(callbacks)
         self.failures: list[SampleResult] = []  # failed samples of the iteration under way
-        self._saved: str | None = None
+        self.saved_json: str | None = None
         self._clock = time.perf_counter()
 
     def can_afford(self, calls: int, reserve: bool = True) -> bool:
@@ -161,11 +164,6 @@ class Search:
         kept = demo_reserve(self) + holdout_reserve(self) if reserve else 0
         return self.state.metric_calls + calls + kept <= limit
 
-    @property
-    def params(self) -> list[Parameter]:
-        """The program's parameters as they are now (a structural edit may change them)."""
-        return self.program.parameters()
-
     def phase(self, name: str, attributes: dict[str, Any]) -> AbstractContextManager[Any]:
         """The callbacks' context manager around a phase of the search."""
         return self.callbacks.phase(self, name, attributes)
@@ -174,78 +172,6 @@ class Search:
         if self.on_iteration is not None:
             self.on_iteration(record)
         self.callbacks.on_iteration_end(self, record)
-
-    # -- scoring -----------------------------------------------------------------------
-    def _work(self, backward: bool) -> SampleWork:
-        c = self.config
-        return SampleWork(
-            workflow=self.workflow,
-            metric=self.metric,
-            params=self.params,
-            propagator=self.proposer.propagator() if backward else None,
-            depth=c.depth,
-            backward_concurrency=c.backward_concurrency,
-            perfect_score=c.perfect_score,
-            phase=self.phase,
-        )
-
-    def cell(self, r: SampleResult) -> ScoreCell:
-        """What the pool keeps for one sample: its score, or its named scores; None for
-        a failed sample (it has no score, see :mod:`.pool`)."""
-        if r.failed:
-            return None
-        if not self.config.objectives:
-            return float(r.score)
-        named = dict(r.scores or {})
-        for obj in self.config.objectives:  # a scored sample lacking one is the worst on it
-            named.setdefault(obj.name, 0.0 if obj.direction == "max" else 1e18)
-        return {"score": float(r.score), **named}
-
-    async def run_examples(
-        self, examples: Sequence[Example], *, backward: bool, scope: str
-    ) -> list[SampleResult]:
-        """Score examples with the parameters as they are; counts metric calls."""
-        with usage_scope(scope):
-            results = await self.executor.run_samples(self._work(backward), list(examples))
-        if results and all(r.failed for r in results):  # no reply at all: no score to keep
-            raise SamplesFailed(scope, len(results), commonest_error(results))
-        self.state.metric_calls += len(results)
-        self.failures.extend(r for r in results if r.failed)
-        extra = remote_usage(self.executor, results)
-        if extra.calls:
-            self.state.usage = add_usage(self.state.usage, extra)
-        return results
-
-    async def score_val(
-        self, record: ProgramRecord, ids: Sequence[int] | None = None
-    ) -> list[ScoreCell]:
-        """A program's cell on each validation example the search uses (or on ``ids``)."""
-        idx = list(range(len(self.val))) if ids is None else list(ids)
-        return await self.score_set(record, [self.val[i] for i in idx])
-
-    async def score_set(
-        self, record: ProgramRecord, examples: Sequence[Example], split: str = "val"
-    ) -> list[ScoreCell]:
-        """A program's cell on each of ``examples`` (no backward)."""
-        self.program.restore(record)
-        with self.phase("eval", {"split": split, "examples": len(examples)}):
-            results = await self.run_examples(examples, backward=False, scope=f"search/{split}")
-        return [self.cell(r) for r in results]
-
-    async def minibatch_scores(
-        self, record: ProgramRecord, examples: Sequence[Example]
-    ) -> list[float | None]:
-        """A program's score on each training example (None: the sample failed); a
-        program already scored on an example is not scored again (the memo is saved
-        with the search)."""
-        memo, key = self.state.memo, record_key(record)
-        todo = [e for e in examples if f"{key}/{e.id}" not in memo]
-        if todo:
-            self.program.restore(record)
-            results = await self.run_examples(todo, backward=False, scope="search/minibatch")
-            for e, r in zip(todo, results, strict=True):
-                memo[f"{key}/{e.id}"] = None if r.failed else float(r.score)
-        return [memo[f"{key}/{e.id}"] for e in examples]
 
     # -- choices -----------------------------------------------------------------------
     def choose_parent(self) -> int:
@@ -271,47 +197,6 @@ class Search:
         return [self.train[i] for i in idx]
 
     # -- the loop ------------------------------------------------------------------------
-    def _snapshot(self) -> None:
-        s = self.state
-        s.rng = encode(self.rng.getstate())
-        s.proposer = encode(self.proposer.state_dict())
-        self._saved = s.model_dump_json()
-        if self.run is not None:
-            save_state(self.run, s)
-
-    def _rollback(self) -> None:
-        assert self._saved is not None
-        self.state = SearchState.model_validate_json(self._saved)
-        self.rng.setstate(decode(self.state.rng))
-        self.proposer.load_state_dict(decode(self.state.proposer))
-
-    def _start(self, resume: bool) -> None:
-        if self.run is not None and (self.run / "search.json").exists():
-            if not resume:
-                raise FileExistsError(
-                    f"{self.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
-                )
-            saved = load_state(self.run)
-            for field in ("strategy", "minibatch_size", "seed", "objectives", "holdout"):
-                if getattr(saved.config, field) != getattr(self.config, field):
-                    raise ValueError(
-                        f"the search in {self.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(self.config, field)!r}: use the same value to resume"
-                    )
-            if (saved.train_ids, saved.val_ids) != (self.state.train_ids, self.state.val_ids):
-                raise ValueError(
-                    f"the search in {self.run} used other training or validation examples: resume with the same data"
-                )
-            saved.config = self.config  # budgets and iteration limits may be raised on resume
-            self.state = saved
-            self._saved = saved.model_dump_json()
-            self._rollback()
-            return
-        if self._saved is not None:
-            return
-        self.state.position = Position(order=epoch_order(len(self.train), self.rng))
-        self.state.status = "running"
-        self._snapshot()
-
     async def _seed(self) -> None:
         limit = self.config.budget.max_metric_calls
         kept = demo_reserve(self) + holdout_reserve(self)
@@ -336,7 +221,7 @@ class Search:
             return await self._afit(resume)
 
     async def _afit(self, resume: bool) -> SearchState:
-        self._start(resume)
+        open_state(self, resume)
         self.callbacks.on_search_start(self)
         s = self.state
         s.status, s.message = "running", ""
@@ -361,12 +246,12 @@ class Search:
                     self._report(s.history[-1])
             except Exception as exc:
                 budget = fatal_cause(exc)
-                self._rollback()
+                rollback(self)
                 self.state.status = (
                     "budget_exhausted" if isinstance(budget, BudgetExceeded) else "failed"
                 )
                 self.state.message = f"{type(exc).__name__}: {exc}"
-                self._snapshot()
+                snapshot(self)
                 if isinstance(budget, BudgetExceeded):
                     break
                 raise
@@ -410,7 +295,7 @@ class Search:
         now = time.perf_counter()
         s.wall_s += now - self._clock
         self._clock = now
-        self._snapshot()
+        snapshot(self)
 
     def fit(self, *, resume: bool = False) -> SearchState:
         """Synchronous :meth:`afit`."""
