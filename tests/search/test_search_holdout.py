@@ -197,3 +197,34 @@ def test_sigkill_during_the_held_out_choice_then_resume_finishes_it_once(tmp_pat
     assert json.loads(again.stdout.strip().splitlines()[-1]) == expected
     state = json.loads((run / "search.json").read_text())
     assert [r["kind"] for r in state["history"]].count("holdout") == 1
+
+
+def test_a_search_resumed_with_a_larger_budget_chooses_again_scoring_only_new_finalists(
+    tmp_path: Path,
+) -> None:
+    land = Landscape(topics=2, levels=3, noise=0.1, slip=0.5)
+    prog = ScriptedProgram(land)
+    metric = CountingMetric(prog)
+
+    def search(limit: int) -> Search:
+        return Search(
+            prog.solve,
+            proposer=prog.propose,
+            program=prog.parameters(),
+            metric=metric,
+            train=land.rows("train"),
+            val=land.rows("val"),
+            holdout=3,
+            budget=SearchBudget(max_metric_calls=limit),
+            run_dir=tmp_path / "run",
+        )
+
+    first = search(120).fit()
+    finalists = set(first.history[-1].parents)
+    grown = search(300).fit(resume=True)
+    assert len(grown.pool) > len(first.pool) and grown.metric_calls <= 300
+    choices = [r for r in grown.history if r.kind == "holdout"]
+    assert len(choices) == 2 and grown.chosen_at == len(grown.pool)
+    new = set(choices[1].parents) - finalists
+    before = grown.history[grown.history.index(choices[1]) - 1].metric_calls
+    assert new and choices[1].metric_calls - before == 3 * len(new)  # the earlier ones are kept
