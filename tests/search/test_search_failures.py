@@ -106,7 +106,7 @@ def test_failures_round_trip_through_search_json_and_a_resume_matches(tmp_path: 
     w = whole.fit()
     assert any(v is None for v in w.memo.values())  # children failed on training examples
     assert any(c.val[2] is None for c in w.pool.candidates[1:])
-    assert sum(r.failed for r in w.history) > len(w.history)
+    assert sum(r.failed for r in w.history) >= len(w.history)
 
     first = flaky_search(land, val, always, changed, max_iterations=6, run_dir=tmp_path / "r")
     first.fit()

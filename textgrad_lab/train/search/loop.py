@@ -8,11 +8,13 @@
     search.params                      # hold the best candidate's values afterwards
 
 An iteration (mutation): choose a parent (see :class:`SearchConfig`), put its values
-into the parameters, run the next training minibatch (with backward when the proposer
-needs it), let the proposer rewrite the parameters, score the child on the same
-minibatch and, if it beats its parent there (pareto, beam) or directly (greedy), on
-the validation set; it then joins the pool. After an accepted child a pareto search
-tries one merge. When the budget or ``max_iterations`` ends the proposals, the
+into the parameters, run the next training examples it is not known to pass (see
+:mod:`.sampler`; with backward when the proposer needs it), let the proposer rewrite
+the parameters, score the child on the same minibatch and, if it beats its parent
+there (pareto, beam) or directly (greedy), on the validation set; it then joins the
+pool. A proposal equal to a pooled candidate that the frontier (or beam) leaves out
+makes that candidate the next parent. After an accepted child a pareto search tries
+one merge. When the budget or ``max_iterations`` ends the proposals, the
 demonstration phase (:mod:`.demos`) and the choice on held-out examples
 (:mod:`.holdout`) run, each once, as iterations too. The state is saved after every
 iteration (``search.json``, :mod:`.persist`); a run killed at any point resumes with the
@@ -35,7 +37,7 @@ from textgrad_lab.llm.usage import UsageTracker
 from textgrad_lab.programs.base import Program, as_program
 from textgrad_lab.sync import run_sync
 from textgrad_lab.train.callbacks import Callback, CallbackList
-from textgrad_lab.train.checkpoint import Position, write_json
+from textgrad_lab.train.checkpoint import write_json
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
 from textgrad_lab.train.evaluation import EvalResult, evaluate_samples
 from textgrad_lab.train.executor import Executor, LocalExecutor
@@ -55,6 +57,7 @@ from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
 from textgrad_lab.train.search.persist import open_state, rollback, snapshot
 from textgrad_lab.train.search.pool import Candidate
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
+from textgrad_lab.train.search.sampler import draw
 from textgrad_lab.train.search.scoring import Scoring
 from textgrad_lab.train.search.state import (
     IterationRecord,
@@ -69,7 +72,7 @@ from textgrad_lab.train.search.steps import (
     mutation_step,
 )
 from textgrad_lab.train.serialize import scrub
-from textgrad_lab.train.splits import batches, epoch_order
+from textgrad_lab.train.splits import epoch_order
 
 Step = Callable[[int], Awaitable[IterationRecord]]
 
@@ -178,22 +181,34 @@ class Search(Scoring):
         s, pool = self.state, self.state.pool
         if self.config.strategy == "greedy":
             return s.current
+        if s.next_parent is not None:
+            pid, s.next_parent = s.next_parent, None
+            return pid
         if self.config.strategy == "beam":
-            beam = top_k(pool.means(), self.config.beam_width)
-            return self.rng.choice(beam)
+            return self.rng.choice(self.selectable_ids())
         return select_parent(pool.table(), self.rng)
 
     def frontier_ids(self) -> list[int]:
         return list(leaders(self.state.pool.table()))
 
-    def next_minibatch(self) -> list[Example]:
-        s, n, b = self.state, len(self.train), self.config.minibatch_size
-        if s.position.batch >= len(batches(range(n), b)):
-            s.position = Position(
-                epoch=s.position.epoch + 1, batch=0, order=epoch_order(n, self.rng)
-            )
-        idx = batches(s.position.order, b)[s.position.batch]
-        s.position.batch += 1
+    def selectable_ids(self) -> list[int]:
+        """The candidates a pareto or beam search draws a parent from."""
+        if self.config.strategy == "beam":
+            return top_k(self.state.pool.means(), self.config.beam_width)
+        return self.frontier_ids()
+
+    def next_minibatch(self, parent: Candidate) -> list[Example]:
+        """The next training examples for ``parent``: those it is not known to pass
+        (see :mod:`.sampler`)."""
+        memo, perfect = self.state.memo, self.config.perfect_score
+
+        def passes(i: int) -> bool:
+            v = memo.get(f"{parent.key}/{self.train[i].id}")
+            return v is not None and v >= perfect
+
+        idx = draw(
+            self.state.position, len(self.train), self.config.minibatch_size, passes, self.rng
+        )
         return [self.train[i] for i in idx]
 
     # -- the loop ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textgrad_lab.train.checkpoint import Position
+from textgrad_lab.train.search.sampler import Cursor
 from textgrad_lab.train.search.state import SearchState, load_state, save_state
 from textgrad_lab.train.serialize import decode, encode
 from textgrad_lab.train.splits import epoch_order
@@ -58,6 +58,6 @@ def open_state(search: Search, resume: bool) -> None:
         return
     if search.saved_json is not None:
         return
-    search.state.position = Position(order=epoch_order(len(search.train), search.rng))
+    search.state.position = Cursor(order=epoch_order(len(search.train), search.rng))
     search.state.status = "running"
     snapshot(search)

@@ -15,10 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from textgrad_lab.llm.usage import UsageTotals
-from textgrad_lab.train.checkpoint import Position
 from textgrad_lab.train.history import RunStatus
 from textgrad_lab.train.search.pareto import Objective
 from textgrad_lab.train.search.pool import Candidate, Pool
+from textgrad_lab.train.search.sampler import Cursor
 from textgrad_lab.train.serialize import atomic_write_text, scrub
 
 Strategy = Literal["pareto", "beam", "greedy"]
@@ -133,10 +133,11 @@ class SearchState(BaseModel):
     message: str = ""
     iteration: int = 0
     metric_calls: int = 0
-    position: Position = Field(default_factory=Position)
+    position: Cursor = Field(default_factory=Cursor)
     pool: Pool = Field(default_factory=Pool)
     current: int = 0
     merge_due: bool = False
+    next_parent: int | None = None
     merges_done: int = 0
     tried_merges: list[str] = Field(default_factory=list)
     memo: dict[str, float | None] = Field(default_factory=dict)

@@ -156,7 +156,7 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
     s, pool = search.state, search.state.pool
     pid = search.choose_parent()
     parent = pool[pid]
-    examples = search.next_minibatch()
+    examples = search.next_minibatch(parent)
     rec = IterationRecord(
         iteration=k, kind="mutation", parents=[pid], example_ids=[e.id for e in examples]
     )
@@ -189,6 +189,11 @@ async def mutation_step(search: Search, k: int) -> IterationRecord:
         return rec
     if known is not None:
         rec.decision = f"no new program: the proposal equals candidate {known.id}"
+        if search.config.strategy != "greedy" and known.id not in search.selectable_ids():
+            # A second proposal that leads to a candidate the frontier (or beam) left
+            # out: with fixed noise it may never be drawn again, so it is tried next.
+            s.next_parent = known.id
+            rec.decision += ", which is the next parent"
         return rec
     if search.config.strategy != "greedy":
         theirs = await search.minibatch_scores(record, examples)
