@@ -79,6 +79,12 @@ class Landscape(BaseModel):
     def seed_candidate(self) -> dict[str, str]:
         return {n: component_text(g, 0) for g, n in enumerate(self.names)}
 
+    @property
+    def fewest_proposals(self) -> int:
+        """Proposals on the shortest way from the seed to the best program (each one
+        raises one level)."""
+        return self.topics * self.levels
+
     def is_best(self, candidate: dict[str, str] | ProgramRecord) -> bool:
         values = candidate.values if isinstance(candidate, ProgramRecord) else candidate
         return all(level_of(values[n]) >= self.levels for n in self.names)
@@ -194,6 +200,11 @@ class TradeoffLandscape(Landscape):
 
     def seed_candidate(self) -> dict[str, str]:
         return {"prompt": stage_text(0, None)}
+
+    @property
+    def fewest_proposals(self) -> int:
+        """A leaning, then the balanced prompt of the next stage, for every stage."""
+        return 2 * self.levels
 
     def is_best(self, candidate: dict[str, str] | ProgramRecord) -> bool:
         values = candidate.values if isinstance(candidate, ProgramRecord) else candidate
