@@ -72,7 +72,6 @@ from textgrad_lab.train.search.steps import (
     mutation_step,
 )
 from textgrad_lab.train.serialize import scrub
-from textgrad_lab.train.splits import epoch_order
 
 Step = Callable[[int], Awaitable[IterationRecord]]
 
