@@ -25,19 +25,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 
 import textgrad_lab as tl
 from textgrad_lab.llm import MockEngine
+from textgrad_lab.llm.llama_server import LlamaServer
 from textgrad_lab.optimizers import TGD
 
 # -- the application code: never edited by the optimization ---------------------------
@@ -140,70 +134,6 @@ def optimize(steps: int, engine: Any, optimizer_engine: Any) -> tuple[float, flo
     return before, after, prompt.value
 
 
-# -- running llama.cpp's server on the embedded model -----------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def llama_server(timeout_s: float = 300.0) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on the SmolLM2 file, on a free loopback port."""
-    from textgrad_lab.llm.local import smollm2_path
-
-    port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(smollm2_path()),
-        "--model_alias",
-        MODEL,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-        "--n_threads",
-        "2",
-    ]
-    # The server logs much: a pipe nobody reads would fill and stall it.
-    with tempfile.TemporaryFile(mode="w+") as log:
-        server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True)
-        base = f"http://127.0.0.1:{port}/v1"
-        try:
-            _wait_ready(server, log, base, timeout_s)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-def _wait_ready(server: subprocess.Popen[str], log: Any, base: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if server.poll() is not None:
-            log.seek(0)
-            raise SystemExit(f"llama_cpp.server exited: {log.read()[-800:]}")
-        try:
-            urllib.request.urlopen(f"{base}/models", timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"llama_cpp.server did not answer within {timeout_s:.0f} s"
-                ) from None
-            time.sleep(0.5)
-
-
 def main(argv: list[str] | None = None) -> int:
     global BASE_URL, MODEL
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -226,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with contextlib.ExitStack() as stack:
         BASE_URL = (
-            stack.enter_context(llama_server()) if args.serve else (args.base_url or BASE_URL)
+            stack.enter_context(LlamaServer(alias=MODEL)).url
+            if args.serve
+            else (args.base_url or BASE_URL)
         )
         # No engine given to the capture: the client's calls reach its own server through
         # an engine built for it. The optimizer asks the same server, its structured
