@@ -15,6 +15,7 @@ from textgrad_lab.llm import (
     AuthenticationFailed,
     BadRequest,
     Engine,
+    SchemaModeUnsupported,
     ServerUnreachable,
     UnknownModel,
     get_engine,
@@ -230,3 +231,53 @@ async def test_json_object_mode_sends_the_schema_as_llama_cpp_takes_it(
     assert get_engine(engine.spec).spec == engine.spec
     with pytest.raises(Exception, match="json_object"):
         get_engine("openai-compatible/m", api_base=server.base_url, json_schema="yes")
+
+
+# What llama.cpp's server (llama-cpp-python 0.3.36) answers to response_format json_schema.
+LLAMA_CPP_REFUSAL = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/x/llama_cpp/server/app.py\", "
+    "line 376, in create_chat_completion\n    POST /v1/chat/completions"
+)
+
+
+async def test_a_refused_json_schema_format_is_one_line_naming_the_fix(
+    make: EngineFactory, server: FakeOpenAIServer
+) -> None:
+    engine = make(json_schema=True)
+    server.error_messages["500"] = LLAMA_CPP_REFUSAL
+    server.script.extend(["500"] * 3)
+    with pytest.raises(SchemaModeUnsupported) as info:
+        await engine.acomplete(MSG, response_model=Verdict)
+    message = str(info.value)
+    assert len(server.requests) == 1 and sleeps(engine) == []  # not retried
+    assert "\n" not in message and "Traceback" not in message and "app.py" not in message
+    assert "Input should be 'text' or 'json_object'" in message
+    assert server.base_url in message and 'json_schema="json_object"' in message
+    assert info.value.__context__ is None
+    # A plain call on the same engine sends no response_format and is unaffected.
+    server.script.clear()
+    assert (await engine.acomplete(MSG)).text == "pong"
+
+
+async def test_a_refused_json_object_format_names_the_other_modes(
+    server: FakeOpenAIServer,
+) -> None:
+    engine = get_engine(
+        "openai-compatible/m", api_base=server.base_url, json_schema="json_object", cache=False
+    )
+    server.error_messages["400"] = "'response_format.type' must be 'json_schema' or 'text'"
+    server.script.append("400")
+    with pytest.raises(SchemaModeUnsupported, match="json_schema=True") as info:
+        await engine.acomplete(MSG, response_model=Verdict)
+    assert info.value.status == 400 and info.value.sent == "json_object"
+
+
+async def test_other_server_errors_on_a_structured_call_stay_retryable(
+    make: EngineFactory, server: FakeOpenAIServer
+) -> None:
+    engine = make(json_schema=True)
+    server.script.append("500")  # "internal error": nothing about response_format
+    c = await engine.acomplete(MSG, response_model=Verdict)
+    assert c.ok and c.attempts == 2

@@ -49,6 +49,22 @@ class UnknownModel(ConfigError):
         super().__init__(f"unknown model {model!r}{extra}{hint}")
 
 
+class SchemaModeUnsupported(ConfigError):
+    """The server refused the ``response_format`` type a structured call was sent with
+    (llama.cpp's server takes ``json_object``, not ``json_schema``): a setting to change,
+    not a failure worth retrying."""
+
+    def __init__(self, address: str, sent: str, status: int | None, detail: str, fix: str) -> None:
+        self.address = address
+        self.sent = sent
+        self.status = status
+        answered = f"HTTP {status}" if status is not None else "an error"
+        super().__init__(
+            f"the server at {address} does not take response_format {sent!r} "
+            f"(it answered {answered}: {detail}): {fix}"
+        )
+
+
 class ServerUnreachable(LLMError):
     """The server at `address` could not be reached (after retries)."""
 

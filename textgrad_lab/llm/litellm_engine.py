@@ -17,10 +17,17 @@ from typing import Any
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import BadRequest, MissingAPIKey, ServerError, UnknownModel
 from textgrad_lab.llm.keys import PLACEHOLDER_KEY, is_own_host, key_from_env
-from textgrad_lab.llm.provider_errors import map_provider_error
+from textgrad_lab.llm.provider_errors import map_provider_error, refused_response_format
 from textgrad_lab.llm.types import Completion, Request, Usage
 
 # Providers reached over a local address by default: no key needed.
+# What to change when the server refuses response_format json_schema.
+_FIX = (
+    "build the engine with json_schema=False (the schema in the prompt), or, for "
+    'llama.cpp\'s server, use openai-compatible/<model> with json_schema="json_object"; on '
+    "the command line --json-schema prompt, or --model openai-compatible/<model> "
+    "--json-schema json_object"
+)
 _KEYLESS_PROVIDERS = {"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm"}
 
 
@@ -170,7 +177,11 @@ class LiteLLMEngine(Engine):
         if error is not None:
             # Raised outside the except block so the provider's exception, whose
             # message may echo the key, is not kept as __context__.
-            if isinstance(error, BadRequest) and error.status == 404:
+            sent = kwargs.get("response_format", {}).get("type")
+            refused = refused_response_format(error, sent, address, _FIX)
+            if refused is not None:
+                error = refused
+            elif isinstance(error, BadRequest) and error.status == 404:
                 error = UnknownModel(self.model, suggest_models(self.model), str(error))
             raise error
         if not getattr(resp, "choices", None):

@@ -18,9 +18,19 @@ from typing import Any, Literal
 from textgrad_lab.llm.base import Engine
 from textgrad_lab.llm.errors import ConfigError, ServerError
 from textgrad_lab.llm.keys import PLACEHOLDER_KEY, key_from_env
-from textgrad_lab.llm.provider_errors import map_provider_error
+from textgrad_lab.llm.provider_errors import map_provider_error, refused_response_format
 from textgrad_lab.llm.types import Completion, Message, Request, Usage
 from textgrad_lab.sync import run_sync
+
+# What to change when the server refuses the response_format a structured call sent.
+_FIXES = {
+    "json_schema": 'build the engine with json_schema="json_object" (the form llama.cpp\'s '
+    "server takes) or json_schema=False (the schema in the prompt); on the command line "
+    "--json-schema json_object or --json-schema prompt",
+    "json_object": "build the engine with json_schema=True (response_format json_schema) or "
+    "json_schema=False (the schema in the prompt); on the command line --json-schema "
+    "json_schema or --json-schema prompt",
+}
 
 
 class OpenAICompatibleEngine(Engine):
@@ -130,6 +140,10 @@ class OpenAICompatibleEngine(Engine):
         except Exception as e:
             error = map_provider_error(e, self.api_base, [self._api_key])
         if error is not None:
+            sent = kwargs.get("response_format", {}).get("type")
+            error = (
+                refused_response_format(error, sent, self.api_base, _FIXES.get(sent, "")) or error
+            )
             # Raised outside the except block so the provider's exception, whose
             # message may echo the key, is not kept as __context__.
             raise error

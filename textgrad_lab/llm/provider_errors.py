@@ -7,6 +7,7 @@ The mapping decides what is retried: timeouts, dropped connections, 408, 409,
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -17,7 +18,9 @@ from textgrad_lab.llm.errors import (
     ConnectionLost,
     LLMError,
     LLMTimeout,
+    ProviderError,
     RateLimited,
+    SchemaModeUnsupported,
     ServerError,
 )
 from textgrad_lab.llm.redact import redact
@@ -85,3 +88,34 @@ def map_provider_error(
     # A body that is not a valid response (bad JSON, missing fields): a broken
     # proxy or an overloaded server more often than a wrong request.
     return ServerError(f"invalid response from {address}: {msg}")
+
+
+# A server's own words for what it refused: pydantic's "msg" (llama.cpp's server), else
+# the message on one line.
+_PYDANTIC_MSG = re.compile(r"""'msg': (?:"([^"]+)"|'([^']+)')""")
+_DETAIL_CHARS = 160
+# The refused field named as a path: "response_format.type", ('body', 'response_format', 'type').
+_TYPE_FIELD = re.compile(r"""response_format['"]?(?:\.|,\s*)['"]?type\b""")
+
+
+def refused_response_format(
+    error: LLMError, sent: str | None, address: str, fix: str
+) -> SchemaModeUnsupported | None:
+    """``error`` read as the server refusing the ``response_format`` type ``sent``
+    (``json_schema`` or ``json_object``), or None when it is something else.
+
+    Such a refusal comes back as a 4xx or, from llama.cpp's server, a 500 whose text
+    names ``response_format`` and the type sent, or its ``type`` field; retrying cannot help, so it becomes one line
+    that says which setting to change (``fix``)."""
+    if sent is None or not isinstance(error, ProviderError):
+        return None
+    if error.status is None or error.status in (401, 403, 408, 429):
+        return None
+    text = str(error)
+    if "response_format" not in text or not (sent in text or _TYPE_FIELD.search(text)):
+        return None
+    found = _PYDANTIC_MSG.search(text)
+    detail = (found.group(1) or found.group(2)) if found else " ".join(text.split())
+    if len(detail) > _DETAIL_CHARS:
+        detail = detail[: _DETAIL_CHARS - 3] + "..."
+    return SchemaModeUnsupported(address, sent, error.status, detail, fix)
