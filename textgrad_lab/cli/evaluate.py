@@ -21,6 +21,7 @@ from textgrad_lab.cli.options import (
     ApiBaseOption,
     ApiKeyEnvOption,
     ExecutorOption,
+    JsonSchemaOption,
     RayAddressOption,
     RetriesOption,
     TimeoutOption,
@@ -46,7 +47,8 @@ def _run_options(run_dir: Path | None) -> dict[str, Any]:
 
     saved = read_run_json(path).get("options", {})
     # The same data and split as the run, so "test" means the run's test examples.
-    keep = ("data", "split", "seed", "model", "api_base", "api_key_env", "timeout", "retries")
+    keep = ("data", "split", "seed", "model", "api_base", "api_key_env", "json_schema")
+    keep += ("timeout", "retries")
     return {k: saved[k] for k in keep if k in saved}
 
 
@@ -65,6 +67,7 @@ def evaluate(
     model: Annotated[str | None, typer.Option(help="Model (default: the run's).")] = None,
     api_base: ApiBaseOption = None,
     api_key_env: ApiKeyEnvOption = None,
+    json_schema: JsonSchemaOption = None,
     timeout: TimeoutOption = None,
     retries: RetriesOption = None,
     concurrency: Annotated[
@@ -101,6 +104,7 @@ def evaluate(
         "model": model,
         "api_base": api_base,
         "api_key_env": api_key_env,
+        "json_schema": json_schema,
         "timeout": timeout,
         "retries": retries,
         "concurrency": concurrency,

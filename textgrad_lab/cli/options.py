@@ -39,6 +39,14 @@ TimeoutOption = Annotated[
 RetriesOption = Annotated[
     int | None, typer.Option(help="Retries of a failed LLM request (429, 5xx, timeout) [4].")
 ]
+JsonSchemaOption = Annotated[
+    str | None,
+    typer.Option(
+        help="How structured replies are asked of a server: json_schema (response_format "
+        "json_schema) [default], json_object (with the schema; llama.cpp's server) or prompt "
+        "(the schema in the prompt)."
+    ),
+]
 OptimizerOption = Annotated[str | None, typer.Option(help=f"Optimizer: {', '.join(OPTIMIZERS)}.")]
 ExecutorOption = Annotated[
     str | None, typer.Option(help="Where samples run: local (asyncio) or ray.")
@@ -77,6 +85,7 @@ class RunOptions(BaseModel):
     optimizer_model: str | None = None
     api_base: str | None = None
     api_key_env: str | None = None
+    json_schema: Literal["json_schema", "json_object", "prompt"] | None = None
     timeout: float | None = Field(default=None, gt=0)
     retries: int | None = Field(default=None, ge=0)
     steps: int | None = Field(default=None, ge=1)
@@ -127,12 +136,12 @@ def call_concurrency(opts: RunOptions) -> int:
 
 def without_stale_server(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
     """A run's saved options for a command that names another model: the saved
-    ``--api-base`` (and its key variable) served the saved model, so they are dropped
+    ``--api-base`` (its key variable, its ``--json-schema``) served the saved model, so they are dropped
     unless the command gives ``--api-base`` itself."""
     model = cli.get("model")
     if model is None or model == saved.get("model") or cli.get("api_base"):
         return saved
-    return {k: v for k, v in saved.items() if k not in ("api_base", "api_key_env")}
+    return {k: v for k, v in saved.items() if k not in ("api_base", "api_key_env", "json_schema")}
 
 
 def parse_split(text: str) -> tuple[int | float, int | float, int | float]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from pathlib import Path
 from typing import Any
 
 from textgrad_lab.cli._common import CliError, usage_error
-from textgrad_lab.graphs import Graph, Node, OpError, trace
+from textgrad_lab.graphs import Graph, GraphError, Node, OpError, trace
 from textgrad_lab.train.data import DatasetError, Example
 from textgrad_lab.train.workflow import Workflow, WorkflowError, load_workflow
 
@@ -81,7 +82,8 @@ async def _aforward(workflow: Workflow, example: Example, engine: Any) -> Any:
 def trace_one(workflow: Workflow, example: Example, engine: Any) -> tuple[Graph, Node]:
     """Run the forward pass on one example inside a trace; returns the graph and output.
 
-    An op that fails leaves an error node as the output (the graph shows where it broke).
+    An op that fails leaves an error node as the output (the graph shows where it broke);
+    a plain value that an op returned stands for that op's node.
     """
     with trace() as graph:
         try:
@@ -90,6 +92,11 @@ def trace_one(workflow: Workflow, example: Example, engine: Any) -> tuple[Graph,
             if exc.node is None:
                 raise
             out = exc.node
+    if not isinstance(out, Node):
+        # A plain value a traced op (or a captured client call) produced, as the Trainer
+        # takes it.
+        with contextlib.suppress(GraphError):
+            out = graph.node_for(out)
     if not isinstance(out, Node):
         raise CliError(
             f"forward returned a {type(out).__name__}, not a traced Node",

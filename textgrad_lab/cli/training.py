@@ -59,7 +59,9 @@ def call_options(
     opts: RunOptions, model: str, on_wait: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
     """Engine options every command builds its engines with: concurrency, the request
-    timeout, retries, the key variable for --api-base, where waiting lines go.
+    timeout, retries, the key variable for --api-base, how structured replies are asked
+    (--json-schema; models served in process decode under the schema themselves), where
+    waiting lines go.
 
     Without --concurrency an engine behind a server takes every call a step has ready
     (:func:`call_concurrency`); an in-process one (mock, local/...) keeps its own
@@ -73,9 +75,23 @@ def call_options(
         out["max_retries"] = opts.retries
     if opts.api_key_env:
         out["api_key_env"] = opts.api_key_env
+    if opts.json_schema is not None and not takes_no_server(model):
+        out["json_schema"] = schema_mode(opts.json_schema, model)
     if on_wait is not None:
         out["on_wait"] = on_wait
     return out
+
+
+def schema_mode(mode: str, model: str) -> bool | str:
+    """``--json-schema`` as the engine's ``json_schema=`` option."""
+    if mode == "json_object":
+        if not model.startswith("openai-compatible/"):
+            raise usage_error(
+                f"--json-schema json_object is for openai-compatible/<model> engines, not {model}",
+                f"use --model openai-compatible/{model.split('/', 1)[-1]} --api-base URL",
+            )
+        return "json_object"
+    return mode == "json_schema"
 
 
 def _plain_spec(spec: Any) -> Any:
