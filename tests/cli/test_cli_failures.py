@@ -170,3 +170,31 @@ def test_errors_print_as_plain_text(tmp_path: Path, name: str) -> None:
     r = run("optimize", flow, "--data", tmp_path / name)
     assert r.exit_code == 2, r.output
     assert name in one_error_line(r.stderr)
+
+
+@pytest.mark.parametrize(
+    ("flag", "sent"), [([], "json_schema"), (["--json-schema", "json_object"], "json_object")]
+)
+def test_json_schema_says_how_structured_replies_are_asked(
+    tmp_path: Path, flag: list[str], sent: str
+) -> None:
+    flow = llm_flow(tmp_path)
+    with FaultServer("ok", reply="pong") as server:  # "pong" is no JSON: every critique fails
+        r = run(
+            "optimize", flow, "--model", "openai-compatible/served", "--api-base", server.base_url,
+            "--out", tmp_path / "run", *flag, *FAST,
+        )  # fmt: skip
+        formats = [p["body"].get("response_format") for p in server.posts]
+    structured = [f for f in formats if f is not None]
+    assert structured and {f["type"] for f in structured} == {sent}
+    assert all("schema" in f or "json_schema" in f for f in structured)
+    assert r.exit_code == 1 and "reply did not match EdgeFeedback" in one_error_line(r.stderr)
+
+
+def test_json_object_is_only_for_openai_compatible_engines(tmp_path: Path) -> None:
+    r = run(
+        "optimize", llm_flow(tmp_path), "--model", "openai/served",
+        "--api-base", "http://127.0.0.1:9/v1", "--json-schema", "json_object",
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "--model openai-compatible/served" in one_error_line(r.stderr)
