@@ -13,7 +13,7 @@ from textgrad_lab.graphs.errors import GraphError
 from textgrad_lab.graphs.graph import Graph
 from textgrad_lab.graphs.kinds import check_kind, json_safe
 from textgrad_lab.graphs.node import ErrorInfo, Node
-from textgrad_lab.graphs.op import OpSpec
+from textgrad_lab.graphs.op_spec import OpSpec
 from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.scrub import scrub_text
 

@@ -17,7 +17,7 @@ from textgrad_lab.graphs.parameter import Parameter
 from textgrad_lab.sync import run_sync
 
 if TYPE_CHECKING:
-    from textgrad_lab.graphs.op import OpSpec
+    from textgrad_lab.graphs.op_spec import OpSpec
     from textgrad_lab.graphs.propagator import Propagator
 
 

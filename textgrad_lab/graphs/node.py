@@ -15,7 +15,7 @@ from textgrad_lab.graphs.operator_methods import Arithmetic, _ops
 
 if TYPE_CHECKING:
     from textgrad_lab.graphs.graph import Graph
-    from textgrad_lab.graphs.op import OpSpec
+    from textgrad_lab.graphs.op_spec import OpSpec
     from textgrad_lab.graphs.parameter import Parameter
     from textgrad_lab.graphs.propagator import Propagator
 

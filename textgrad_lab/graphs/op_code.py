@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from textgrad_lab.graphs.node import ErrorInfo
 
 if TYPE_CHECKING:
-    from textgrad_lab.graphs.op import OpSpec
+    from textgrad_lab.graphs.op_spec import OpSpec
 
 # Frames in these files are the tracing machinery, not the op's code.
-_PLUMBING = frozenset({__file__, str(Path(__file__).with_name("op.py"))})
+_PLUMBING = frozenset(
+    {__file__, *(str(Path(__file__).with_name(f)) for f in ("op.py", "op_spec.py"))}
+)
 
 
 def function_source(fn: Callable[..., Any]) -> str:
