@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -53,8 +56,25 @@ def write_workflow(
     return path
 
 
+@contextlib.contextmanager
+def ctrl_c_stops_python() -> Iterator[None]:
+    """SIGINT handled as in a terminal (Python's KeyboardInterrupt) inside the block.
+
+    A process started in the background by a non-interactive shell (``pytest ... &`` in a
+    script) inherits SIGINT ignored, and Python then keeps it ignored: a simulated Ctrl-C
+    would be dropped and the run would go on to the end. Within the block the test sees
+    what a user at a terminal sees, whatever this process was started with.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # A numeric workflow (no LLM): fits w in w * x = 2 x by SGD on the squared error. Setting
-# TL_TEST_INTERRUPT_AT=N sends this process SIGINT (Ctrl-C) in the N-th forward call.
+# TL_TEST_INTERRUPT_AT=N sends this process SIGINT (Ctrl-C) in the N-th forward call
+# (run it under ``ctrl_c_stops_python()``).
 NUMERIC_WORKFLOW = """
 import asyncio
 import os

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_testkit import ECHO_WORKFLOW, NUMERIC_WORKFLOW, run, write_workflow
+from cli_testkit import ECHO_WORKFLOW, NUMERIC_WORKFLOW, ctrl_c_stops_python, run, write_workflow
 
 
 def _params(run_dir: Path) -> dict:
@@ -115,7 +115,8 @@ def test_resume_after_interrupt_continues_where_it_stopped(
     # Forward calls: 3 for the first validation, then 2 train + 3 validation per step:
     # call 14 is the first sample of step 3.
     monkeypatch.setenv("TL_TEST_INTERRUPT_AT", "14")
-    res = run("optimize", flow, "--out", out, "--steps", "4")
+    with ctrl_c_stops_python():
+        res = run("optimize", flow, "--out", out, "--steps", "4")
     assert res.exit_code == 1
     assert "interrupted" in res.stdout and f"--resume {out}" in res.stdout
     assert [h["step"] for h in _history(out)] == [1, 2]
