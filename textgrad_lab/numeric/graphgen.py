@@ -8,7 +8,8 @@ seed gives the same program on every machine.
 
 Values are kept where every op is smooth and the comparison means something: log and
 the base of pow see only positive inputs, divisors stay away from zero, relu's input
-stays away from its kink, and nothing grows past :data:`BOUND`.
+stays away from its kink, and nothing grows past :data:`BOUND` (the rules are in
+:mod:`textgrad_lab.numeric.step_domain`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any, Literal
 import numpy as np
 
 from textgrad_lab.numeric.programs import EAGER, FAMILIES, Family, Leaf, OpName, Program, Step
+from textgrad_lab.numeric.step_domain import BOUND, broadcasts, cancels, in_domain
+
+__all__ = ["BINARY", "BOUND", "KNOBS", "SHAPES", "UNARY", "generate_program"]
 
 UNARY: tuple[OpName, ...] = ("neg", "exp", "log", "tanh", "sigmoid", "relu", "sin", "cos")
 BINARY: tuple[OpName, ...] = ("add", "sub", "mul", "div", "pow")
 # Shapes that broadcast against each other in every pairing but the batched one.
 SHAPES: tuple[tuple[int, ...], ...] = ((), (3,), (1, 3), (2, 1), (2, 3))
-BOUND = 50.0  # no intermediate value grows past this, so no op runs near overflow
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class _Builder:
         self.values: list[Any] = []  # of leaves, then of steps (until leaves are frozen in)
         self.step_values: list[Any] = []
         # The same program at slightly moved parameters: a step whose output barely moves
-        # while its inputs do is cancelling (see _cancels) and is not taken.
+        # while its inputs do is cancelling (see step_domain.cancels) and is not taken.
         self.alt_values: list[Any] = []
         self.alt_step_values: list[Any] = []
         self.used: set[int] = set()
@@ -161,16 +164,16 @@ class _Builder:
         if self.hub is not None and rng.random() < k.p_hub:
             return ("leaf", self.hub)
         if rng.random() >= k.p_leaf:
-            fits = [r for r in self.all_refs() if r != first and _broadcasts(shape, self.shape(r))]
+            fits = [r for r in self.all_refs() if r != first and broadcasts(shape, self.shape(r))]
             if fits:
                 return fits[rng.integers(len(fits))]
-        shapes = [s for s in SHAPES if _broadcasts(shape, s)]
+        shapes = [s for s in SHAPES if broadcasts(shape, s)]
         return self.leaf(shapes[rng.integers(len(shapes))] if rng.random() < 0.7 else ())
 
     # -- steps ------------------------------------------------------------------------
     def try_step(self, op: OpName, args: list[tuple[str, int]], axis: Any = None) -> bool:
         vals = [self.value(a) for a in args]
-        if not _in_domain(op, vals):
+        if not in_domain(op, vals):
             return False
         alts = [self.alt(a) for a in args]
         try:
@@ -182,7 +185,7 @@ class _Builder:
         arr = np.asarray(out)
         if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > BOUND):
             return False
-        if _cancels(op, vals, alts, out, out_alt, axis):
+        if cancels(op, vals, alts, out, out_alt, axis):
             return False
         self.steps.append(Step(op=op, args=[_pack(a) for a in args], axis=axis))
         self.step_values.append(out)
@@ -224,7 +227,7 @@ class _Builder:
             return self.int_const(int(self.rng.choice([2, 3, -1])))
         if r < 0.6:
             return self.leaf((), role="const", low=-1.5, high=2.5)
-        shapes = [s for s in SHAPES if _broadcasts(self.shape(x), s)]
+        shapes = [s for s in SHAPES if broadcasts(self.shape(x), s)]
         return self.leaf(shapes[self.rng.integers(len(shapes))], role="param", low=-1.5, high=2.0)
 
     def reduce(self, x: tuple[str, int]) -> tuple[str, int]:
@@ -263,7 +266,7 @@ class _Builder:
     def diamond(self, x: tuple[str, int]) -> tuple[str, int]:
         left = self.unary(x)
         right = self.binary(x, self.second_input(x)) if self.rng.random() < 0.5 else self.unary(x)
-        if _broadcasts(self.shape(left), self.shape(right)):
+        if broadcasts(self.shape(left), self.shape(right)):
             return self.binary(left, right)
         return left
 
@@ -290,7 +293,7 @@ class _Builder:
         if self.rng.random() < 0.85:
             for s in sinks:
                 joined: tuple[str, int] | None = s
-                if not _broadcasts(self.shape(out), self.shape(s)):
+                if not broadcasts(self.shape(out), self.shape(s)):
                     joined = self.reduce_fully(s)
                 if joined is not None:
                     out = self.join(out, joined)
@@ -326,62 +329,6 @@ class _Builder:
 def _pack(ref: tuple[str, int]) -> int:
     # leaves as >= 0, steps as negative until leaves stop growing
     return ref[1] if ref[0] == "leaf" else -ref[1] - 1
-
-
-def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        return False
-    return True
-
-
-def _in_domain(op: str, vals: list[Any]) -> bool:
-    first = np.asarray(vals[0])
-    if op == "log":
-        return bool(np.all(first > 0.05))
-    if op == "exp":
-        return bool(np.all(first < 3.0))
-    if op in ("tanh", "sigmoid"):
-        # saturated, their derivative is all rounding: 1 - tanh(x)**2 cancels
-        return bool(np.all(np.abs(first) < 6.0))
-    if op == "relu":
-        return bool(np.all(np.abs(first) > 1e-3))
-    if op == "div":
-        return bool(np.all(np.abs(np.asarray(vals[1])) > 0.3))
-    if op == "pow":
-        return bool(np.all(first > 0.1))
-    return True
-
-
-def _cancels(op: str, vals: list[Any], alts: list[Any], out: Any, out_alt: Any, axis: Any) -> bool:
-    """Whether the step cancels: its output barely moves while its inputs' moves add up.
-
-    ``mass`` is the first-order change the inputs' moves would cause without
-    cancellation. f(x) - f(x), relu(t) / (2 t), sigmoid(x) + sigmoid(-x) move not at all:
-    they are constant in exact arithmetic, so the gradient that reaches x through them is
-    rounding residue alone and differs between any two autodiff systems.
-    """
-    if op not in ("add", "sub", "mul", "div", "pow", "sum", "mean", "matmul"):
-        return False
-    a = [np.asarray(v, dtype=np.float64) for v in vals]
-    d = [np.asarray(m, dtype=np.float64) - v for m, v in zip(alts, a, strict=True)]
-    if op in ("sum", "mean"):
-        mass = np.asarray(EAGER[op](np.abs(d[0]), axis=axis))
-    elif op == "matmul":
-        mass = np.abs(d[0]) @ np.abs(a[1]) + np.abs(a[0]) @ np.abs(d[1])
-    elif op in ("add", "sub"):
-        mass = np.abs(d[0]) + np.abs(d[1])
-    elif op == "mul":
-        mass = np.abs(d[0] * a[1]) + np.abs(a[0] * d[1])
-    elif op == "div":
-        mass = np.abs(d[0] / a[1]) + np.abs(a[0] * d[1] / (a[1] * a[1]))
-    else:  # pow, base > 0 (see _in_domain)
-        mass = np.abs(a[1] * a[0] ** (a[1] - 1.0) * d[0]) + np.abs(
-            np.asarray(out) * np.log(a[0]) * d[1]
-        )
-    change = np.abs(np.asarray(out_alt, dtype=np.float64) - np.asarray(out, dtype=np.float64))
-    return bool(np.any((mass > 0) & (change < 1e-6 * mass)))
 
 
 def generate_program(seed: int, index: int = 0, family: Family | None = None) -> Program:
