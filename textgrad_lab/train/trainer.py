@@ -15,13 +15,9 @@ Usage::
     result = trainer.fit(resume=True)      # continue after a crash or a budget stop
     test = trainer.evaluate(splits.test, split="test")
 
-A step: draw the next minibatch; run each example's forward, metric and backward
-through the executor (concurrently); merge the returned per-sample gradients into
-``param.grad`` in sample order with the propagator's ``merge``; call
-``optimizer.record_score(mean)`` when the optimizer has it, then
-``await optimizer.astep()``; score the validation set when the program changed, and
-put the program back whole (values and structure, with ``restore``) if that score
-fell; record a :class:`StepRecord`; write the checkpoint (with the program's record).
+Each step (:mod:`textgrad_lab.train.step`) runs a minibatch forward and backward,
+takes the optimizer's proposal, gates it on the validation score and records a
+:class:`StepRecord`; the Trainer then writes the checkpoint (with the program's record).
 What is trained is a :class:`~textgrad_lab.programs.Program`: by default the
 optimizer's own (``optimizer.program``, e.g. an agent network) or a
 :class:`~textgrad_lab.programs.ParamSet` of ``optimizer.params``; its ``parameters()``
@@ -33,7 +29,6 @@ See :mod:`textgrad_lab.train.checkpoint` for the run directory layout.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -43,11 +38,10 @@ import numpy as np
 
 from textgrad_lab.graphs import Parameter, Propagator, VJPPropagator
 from textgrad_lab.llm.errors import BudgetExceeded
-from textgrad_lab.llm.usage import UsageTotals, UsageTracker, usage_scope
+from textgrad_lab.llm.usage import UsageTotals, UsageTracker
 from textgrad_lab.programs import ParamSet, Program, as_program
 from textgrad_lab.sync import run_sync
 from textgrad_lab.train.callbacks import Callback, CallbackList
-from textgrad_lab.train.changes import describe_record, program_change
 from textgrad_lab.train.checkpoint import (
     Checkpoint,
     Position,
@@ -59,24 +53,20 @@ from textgrad_lab.train.checkpoint import (
     write_json,
 )
 from textgrad_lab.train.data import Dataset, Example, as_dataset, ids_digest
-from textgrad_lab.train.evaluation import EvalResult, evaluate_samples, remote_usage, scored_mean
+from textgrad_lab.train.evaluation import EvalResult, evaluate_samples
 from textgrad_lab.train.executor import Executor, LocalExecutor
-from textgrad_lab.train.failures import check_scored, run_failure, step_failure
-from textgrad_lab.train.history import (
-    RunStatus,
-    StepRecord,
-    TrainResult,
-    add_usage,
-)
+from textgrad_lab.train.failures import check_scored, run_failure
+from textgrad_lab.train.history import RunStatus, TrainResult, add_usage
 from textgrad_lab.train.journal import journaling
 from textgrad_lab.train.lock import hold as hold_run_dir
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.resume import apply, check_compatible, snapshot
 from textgrad_lab.train.sample import SampleWork, SeedMode, Workflow, fatal_cause
-from textgrad_lab.train.schedule import gate, merge_grads, next_batch, stop_reason, track_best
-from textgrad_lab.train.serialize import jsonable, scrub
+from textgrad_lab.train.schedule import stop_reason
+from textgrad_lab.train.serialize import scrub
 from textgrad_lab.train.splits import epoch_order
+from textgrad_lab.train.step import take_step
 
 
 class Trainer:
@@ -292,86 +282,6 @@ class Trainer:
         if s.best_score is None:
             s.best_score = result.mean
 
-    async def _step(self) -> StepRecord:
-        s = self.state
-        k = s.step + 1
-        examples = [self.train[i] for i in next_batch(s, self.config, len(self.train), self.rng)]
-        before = self.program.to_record()
-        params = self.program.parameters()
-        usage0 = self.meter.read()
-        t0 = time.perf_counter()
-        self.callbacks.on_step_start(self, k, examples)
-        self.optimizer.zero_grad()
-        with usage_scope("train"):
-            results = await self.executor.run_samples(
-                self._work(backward=True), examples, on_result=self._on_result("train")
-            )
-            failure = step_failure(results)
-            report, train_score = None, None
-            if failure is None:
-                merge_grads(params, self.propagator, results)
-                train_score = scored_mean(results)
-                record_score = getattr(self.optimizer, "record_score", None)
-                if callable(record_score):
-                    record_score(train_score)
-                with self._phase("update", {"step": k}):
-                    report = await self.optimizer.astep()
-                failure = step_failure(results, report)
-        if failure is not None:  # a failed step changes nothing
-            self.program.restore(before)
-        after = self.program.to_record()
-        change = program_change(before, after, self.program.parameters())
-        usage = add_usage(self.meter.since(usage0), remote_usage(self.executor, results))
-
-        val_score: float | None = None
-        if self.val is not None and failure is None:
-            if change.any:
-                ev = await self._evaluate(self.val, "val")
-                usage = add_usage(usage, ev.usage)
-                val_score = ev.mean
-            else:
-                val_score = s.val_score
-        accepted, decision = gate(
-            s, self.config, change.names, val_score, structure=change.structure
-        )
-        if not accepted:
-            self.program.restore(before)
-            decision += f" (the {describe_record(before)})"
-        if failure is not None:
-            accepted, decision = False, f"failed: {failure}; nothing changed"
-        else:
-            monitor = s.val_score if self.val is not None else train_score
-            track_best(s, self.config, monitor, accepted, k)
-
-        record = StepRecord(
-            step=k,
-            epoch=s.position.epoch,
-            batch=s.position.batch,
-            example_ids=[e.id for e in examples],
-            train_score=None if failure is not None else train_score,
-            val_score=val_score,
-            best_val_score=s.best_score if self.val is not None else None,
-            accepted=accepted,
-            decision=decision,
-            changed=change.names,
-            diff=change.diff,
-            structure_changed=change.structure,
-            parameters=len(self.program.parameters()),
-            optimizer_report=scrub(jsonable(report)),
-            errors=sum(1 for r in results if r.error),
-            failed=failure is not None,
-            error=failure,
-            usage=usage,
-            wall_s=time.perf_counter() - t0,
-        )
-        s.history.append(record)
-        s.usage = add_usage(s.usage, usage)
-        s.step = k
-        s.position.batch += 1
-        if self.run is not None:
-            self.run.write_step(k, results, record)
-        return record
-
     def _start(self, resume: bool) -> None:
         if self.run is not None and self.run.exists():
             if not resume:
@@ -434,7 +344,7 @@ class Trainer:
                     self._save()
                     break
                 with self._phase("step", {"step": self.state.step + 1}):
-                    record = await self._step()
+                    record = await take_step(self)
                 self._save()
                 self.callbacks.on_step_end(self, record)
             except Exception as exc:
