@@ -93,6 +93,20 @@ def _improved(initial: float | None, best: float | None, accepted: int) -> bool:
     return best is not None and best > initial
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 set"``, ``"2 sets"``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def refused_phrase(refused: int, reasons: Counter[str]) -> str:
+    """``"N refused"`` with the commonest reason, as run summaries say it."""
+    text = f"{refused} refused"
+    if reasons:
+        reason, times = reasons.most_common(1)[0]
+        text += f" (commonest reason{f', {times} times' if times > 1 else ''}: {reason})"
+    return text
+
+
 def run_summary(
     history: Iterable[Any],
     *,
@@ -108,15 +122,11 @@ def run_summary(
     n = len(outcomes)
     parts = [f"{counts['accepted']} accepted", f"{counts['reverted']} reverted"]
     reasons = Counter(r for o in outcomes for r in o.reasons)
-    refused = f"{counts['refused']} refused"
-    if reasons:
-        reason, times = reasons.most_common(1)[0]
-        refused += f" (commonest reason{f', {times} times' if times > 1 else ''}: {reason})"
-    parts.append(refused)
+    parts.append(refused_phrase(counts["refused"], reasons))
     if counts["failed"]:
         parts.append(f"{counts['failed']} failed")
     parts.append(f"{counts['no_change']} with no change proposed")
-    lines = [f"{n} step{'s' if n != 1 else ''}: " + ", ".join(parts)]
+    lines = [f"{plural(n, 'step')}: " + ", ".join(parts)]
     if n and not _improved(initial_score, best_score, counts["accepted"]):
         lines.append(_advice(counts, model, optimizer_model or model))
     return lines

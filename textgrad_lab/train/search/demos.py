@@ -24,6 +24,7 @@ from textgrad_lab.graphs import Node, OpError, Parameter, trace
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, score_output
+from textgrad_lab.train.outcome import plural
 from textgrad_lab.train.sample import SampleResult, Workflow
 from textgrad_lab.train.search.state import IterationRecord
 
@@ -213,7 +214,8 @@ async def choose_phase(search: Search, k: int) -> IterationRecord:
         kind="demos",
         parents=sorted({p for a in added for p in a.parents}),
         decision=(
-            f"{len(added)} instruction and demonstration pairs scored from "
-            f"{len(s.demos or [])} bootstrapped demonstrations in {len(options)} sets"
+            f"{plural(len(added), 'instruction and demonstration pair')} scored from "
+            f"{plural(len(s.demos or []), 'bootstrapped demonstration')} in "
+            f"{plural(len(options), 'set')}"
         ),
     )

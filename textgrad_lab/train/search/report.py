@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from textgrad_lab.graphs.html import fragment, page
+from textgrad_lab.train.outcome import plural, refused_phrase
 from textgrad_lab.train.search.holdout import chosen_line, overfit_warning
 from textgrad_lab.train.search.pareto import Objective, leaders
 from textgrad_lab.train.search.plots import objectives_plot, tree_plot
@@ -68,12 +69,9 @@ def iteration_summary(history: Sequence[IterationRecord]) -> str:
         else:
             kinds["other"] += 1
     n = len(steps)
-    refused = f"{kinds['refused']} refused"
-    if reasons:
-        reason, times = reasons.most_common(1)[0]
-        refused += f" (commonest reason, {times} times: {reason})"
+    refused = refused_phrase(kinds["refused"], reasons)
     return (
-        f"{n} step{'s' if n != 1 else ''}: {kinds['kept']} kept in the pool, "
+        f"{plural(n, 'step')}: {kinds['kept']} kept in the pool, "
         f"{kinds['rejected']} rejected by the scores, {refused}, {kinds['skipped']} skipped "
         f"(parent already right on the minibatch), {kinds['other']} with no new program"
         + (f"; demonstrations: {phase[0]}" if phase else "")
