@@ -198,3 +198,16 @@ def test_json_object_is_only_for_openai_compatible_engines(tmp_path: Path) -> No
     )  # fmt: skip
     assert r.exit_code == 2
     assert "--model openai-compatible/served" in one_error_line(r.stderr)
+
+
+def test_a_quoted_validation_error_still_ends_the_run_in_one_line(tmp_path: Path) -> None:
+    # JSON of the wrong shape: pydantic's error spans lines, with a link after each.
+    with FaultServer("ok", reply='{"x": 1}') as server:
+        r = run(
+            "optimize", llm_flow(tmp_path), "--model", "openai-compatible/served",
+            "--api-base", server.base_url, "--out", tmp_path / "run", *FAST,
+        )  # fmt: skip
+    assert r.exit_code == 1
+    line = one_error_line(r.stderr)
+    assert "reply did not match EdgeFeedback" in line and "Field required" in line
+    assert "errors.pydantic.dev" not in line

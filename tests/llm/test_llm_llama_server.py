@@ -15,6 +15,7 @@ from pathlib import Path
 import openai
 import pytest
 from pydantic import BaseModel, Field
+from typer.testing import Result
 
 import textgrad_lab as tl
 from textgrad_lab.llm import Engine, SchemaModeUnsupported, get_engine
@@ -136,28 +137,43 @@ def test_a_captured_client_call_is_routed_recorded_and_linked(server: LlamaServe
     assert engine.usage.snapshot().total.calls == 1
 
 
-def test_optimize_the_unedited_client_example_on_the_server(
-    server: LlamaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def optimize_example(server: LlamaServer, out: Path, *options: str) -> Result:
+    """``textgrad-lab optimize examples/unmodified_client.py`` on the server, one step of
+    one example (OptoPrime: a single structured call a step, the shortest run)."""
     from typer.testing import CliRunner
 
     from textgrad_lab.cli import app
 
-    out = tmp_path / "run"
     args = [
         "optimize", str(EXAMPLE),
-        "--model", f"openai-compatible/{MODEL}", "--api-base", server.url,
-        "--json-schema", "json_object",
-        "--optimizer", "optoprime",  # one structured call a step: the shortest run
+        "--model", f"openai-compatible/{MODEL}", "--api-base", server.url, *options,
+        "--optimizer", "optoprime",
         "--steps", "1", "--batch-size", "1", "--split", "1,1,0", "--out", str(out),
     ]  # fmt: skip
-    res = CliRunner().invoke(app, args, catch_exceptions=False)
+    return CliRunner().invoke(app, args, catch_exceptions=False)
+
+
+def test_optimize_the_unedited_client_example_on_the_server(
+    server: LlamaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    res = optimize_example(server, out, "--json-schema", "json_object")
     assert res.exit_code == 0, res.output
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     assert [h["step"] for h in history] == [1] and len(history[0]["example_ids"]) == 1
-    assert (out / "steps" / "step-000001.json").is_file()
+    assert not history[0]["failed"] and (out / "steps" / "step-000001.json").is_file()
     assert history[0]["usage"]["calls"] >= 1
     assert json.loads((out / "cli.json").read_text())["options"]["json_schema"] == "json_object"
     with capsys.disabled():  # the real score, whatever it is (the 135M model shows no gain)
         print(f"\n[llama.cpp server, 1 step] {history[0]['decision']}; "
               f"validation {history[0]['val_score']}")  # fmt: skip
+
+
+def test_optimize_without_json_object_stops_in_one_line_naming_the_flag(
+    server: LlamaServer, tmp_path: Path
+) -> None:
+    res = optimize_example(server, tmp_path / "run")
+    assert res.exit_code == 1
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "SchemaModeUnsupported" in lines[0]
+    assert "--json-schema json_object" in lines[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -95,8 +96,18 @@ def eval_line(split: str, result: Any) -> list[str | tuple[str, str]]:
     return parts
 
 
+# pydantic's pointer to its docs, after each error of a ValidationError.
+_PYDANTIC_URL = re.compile(r"\s*For further information visit https?://\S+")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: a reason quoted from elsewhere (a model's validation errors,
+    a server's message) may span several, and the command line prints errors as one."""
+    return " ".join(_PYDANTIC_URL.sub("", text).split())
+
+
 def _fail(line: str, code: int) -> typer.Exit:
-    stderr().print(plain_line(("error:", "bold red"), " ", line))
+    stderr().print(plain_line(("error:", "bold red"), " ", one_line(line)))
     return typer.Exit(code)
 
 
