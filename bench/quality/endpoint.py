@@ -1,7 +1,8 @@
 """The one model endpoint every framework talks to, and the proxy that counts for all.
 
-- :class:`LlamaServer` starts llama.cpp's own OpenAI-compatible server
-  (``python -m llama_cpp.server``) on 127.0.0.1 with the embedded GGUF, and stops it.
+- llama.cpp's own OpenAI-compatible server (``python -m llama_cpp.server``) on the
+  embedded GGUF is started and stopped by the project's
+  :class:`textgrad_lab.llm.llama_server.LlamaServer`.
 - :class:`Proxy` sits in front of any OpenAI-compatible upstream (that server, a mock,
   or a hosted API). Every run gets its own route, ``/run/<id>/v1``; the proxy caps each
   completion at ``max_tokens``, names the upstream model, adds the upstream key (the
@@ -14,10 +15,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,16 +22,9 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 Scorer = Callable[[str, str], tuple[float, str]]  # (example id, prediction) -> (score, text)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -217,59 +207,3 @@ class Proxy:
 
 def _error(message: str) -> bytes:
     return json.dumps({"error": {"message": message, "type": "bench_proxy"}}).encode()
-
-
-def smollm2_gguf() -> Path:
-    """The embedded model's GGUF file, found as the project's local engine finds it."""
-    from textgrad_lab.llm.local import smollm2_path
-
-    return Path(smollm2_path())
-
-
-class LlamaServer:
-    """``python -m llama_cpp.server`` on 127.0.0.1 serving one GGUF as ``alias``."""
-
-    def __init__(self, gguf: Path, *, alias: str, n_threads: int, n_ctx: int, log: Path) -> None:
-        self.port = free_port()
-        self.alias = alias
-        self.cmd = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(gguf), "--model_alias", alias,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_threads", str(n_threads), "--n_ctx", str(n_ctx),
-        ]  # fmt: skip
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> LlamaServer:
-        self._logf = self.log.open("wb")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(self.cmd, stdout=self._logf, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(
-                    f"llama.cpp server exited ({self.proc.returncode}); see {self.log}. "
-                    "Install its extras with: pip install 'llama-cpp-python[server]'"
-                )
-            try:
-                with urllib.request.urlopen(self.url + "/models", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__()
-        raise SystemExit(f"llama.cpp server did not answer within 180 s; see {self.log}")
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._logf.close()

@@ -34,12 +34,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from endpoint import LlamaServer, Proxy, smollm2_gguf  # noqa: E402
+from endpoint import Proxy  # noqa: E402
 from frameworks_registry import FRAMEWORKS, Framework  # noqa: E402
 from protocol import RunOutput, RunSpec  # noqa: E402
 from report import result_line, table  # noqa: E402
 from tasks import TASKS, build  # noqa: E402
 
+from textgrad_lab.llm.llama_server import LlamaServer  # noqa: E402
 from textgrad_lab.train.metrics import get_metric  # noqa: E402
 
 
@@ -192,7 +193,7 @@ class Upstream:
                 )
             log = self.work / "llama_server.log"
             self.inner = LlamaServer(
-                smollm2_gguf(), alias="smollm2", n_threads=a.n_threads, n_ctx=4096, log=log
+                alias="smollm2", n_threads=a.n_threads, n_ctx=4096, log=log
             ).__enter__()
             return self.inner.url, "smollm2", ""
         name = a.model.split("/", 1)[1] if a.model.startswith("openai/") else a.model
