@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from textgrad_lab.llm.usage import UsageTotals
 from textgrad_lab.scrub import scrub
 from textgrad_lab.train.checkpoint import plain
 from textgrad_lab.train.history import StepRecord
@@ -77,8 +79,7 @@ def run_params(trainer: Any) -> dict[str, str]:
 
 def step_metrics(record: StepRecord, history: list[StepRecord]) -> dict[str, float]:
     """The metrics of step ``record.step``; the ``total_*`` ones sum the history up to it."""
-    u = record.usage
-    upto = [r for r in history if r.step <= record.step]
+    upto = [r.usage for r in history if r.step <= record.step]
     values: dict[str, float | None] = {
         "train_score": record.train_score,
         "val_score": record.val_score,
@@ -86,18 +87,26 @@ def step_metrics(record: StepRecord, history: list[StepRecord]) -> dict[str, flo
         "accepted": 1.0 if record.accepted else 0.0,
         "changed_params": len(record.changed),
         "errors": record.errors,
-        "calls": u.calls,
-        "cache_hits": u.cache_hits,
-        "prompt_tokens": u.prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "tokens": u.total_tokens,
-        "cost_usd": u.cost_usd,
         "wall_s": record.wall_s,
-        "total_calls": sum(r.usage.calls for r in upto),
-        "total_tokens": sum(r.usage.total_tokens for r in upto),
-        "total_cost_usd": sum(r.usage.cost_usd for r in upto),
+        **usage_metrics(record.usage, upto),
     }
     return {k: float(v) for k, v in values.items() if v is not None}
+
+
+def usage_metrics(usage: UsageTotals, upto: Sequence[UsageTotals]) -> dict[str, float]:
+    """The calls, tokens and cost of one step (or search iteration), and their ``total_*``
+    over ``upto``: the usage of every step up to and including it."""
+    return {
+        "calls": usage.calls,
+        "cache_hits": usage.cache_hits,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "tokens": usage.total_tokens,
+        "cost_usd": usage.cost_usd,
+        "total_calls": sum(u.calls for u in upto),
+        "total_tokens": sum(u.total_tokens for u in upto),
+        "total_cost_usd": sum(u.cost_usd for u in upto),
+    }
 
 
 def number_params(params: list[Any]) -> dict[str, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textgrad_lab.train.search.pareto import leaders
+from textgrad_lab.train.tracking.mlflow_values import usage_metrics
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
@@ -52,7 +53,6 @@ def start_metrics(state: SearchState) -> dict[str, float]:
 def iteration_metrics(record: IterationRecord, state: SearchState) -> dict[str, float]:
     """The numbers of one iteration; ``total_*`` sum the iterations up to it."""
     upto = [r for r in state.history if r.iteration <= record.iteration]
-    u = record.usage
     values: dict[str, float | None] = {
         **pool_metrics(state, record.iteration),
         "metric_calls": record.metric_calls,
@@ -60,14 +60,6 @@ def iteration_metrics(record: IterationRecord, state: SearchState) -> dict[str, 
         "parent_score": record.parent_score,
         "child_score": record.child_score,
         "changed_params": len(record.changed),
-        "calls": u.calls,
-        "cache_hits": u.cache_hits,
-        "prompt_tokens": u.prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "tokens": u.total_tokens,
-        "cost_usd": u.cost_usd,
-        "total_calls": sum(r.usage.calls for r in upto),
-        "total_tokens": sum(r.usage.total_tokens for r in upto),
-        "total_cost_usd": sum(r.usage.cost_usd for r in upto),
+        **usage_metrics(record.usage, [r.usage for r in upto]),
     }
     return {k: float(v) for k, v in values.items() if v is not None}
