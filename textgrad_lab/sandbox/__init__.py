@@ -3,18 +3,22 @@
 The ground floor beside ``graphs`` and ``llm``: it imports nothing else of the package.
 """
 
-from textgrad_lab.sandbox.run import (
+from textgrad_lab.sandbox.errors import (
     BwrapUnavailable,
+    SandboxError,
+    SandboxStartError,
+    SandboxUnavailable,
+)
+from textgrad_lab.sandbox.models import (
     CodeError,
     CodeFrame,
     SandboxCodeError,
     SandboxConfig,
-    SandboxError,
     SandboxIsolationWarning,
     SandboxResult,
-    SandboxStartError,
-    SandboxUnavailable,
     TestRunResult,
+)
+from textgrad_lab.sandbox.run import (
     arun_code,
     arun_tests,
     aunit_test_feedback,

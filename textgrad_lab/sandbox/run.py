@@ -23,15 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from textgrad_lab.sandbox.child.report import CODE_FILE, TESTS_FILE
-from textgrad_lab.sandbox.errors import (
-    BwrapUnavailable,
-    SandboxError,
-    SandboxStartError,
-    SandboxUnavailable,
-)
 from textgrad_lab.sandbox.models import (
     CodeError,
-    CodeFrame,
     SandboxCodeError,
     SandboxConfig,
     SandboxIsolationWarning,
@@ -40,27 +33,6 @@ from textgrad_lab.sandbox.models import (
     tail,
 )
 from textgrad_lab.sandbox.process import RawRun, run_child
-
-__all__ = [
-    "BwrapUnavailable",
-    "CodeError",
-    "CodeFrame",
-    "SandboxCodeError",
-    "SandboxConfig",
-    "SandboxError",
-    "SandboxIsolationWarning",
-    "SandboxResult",
-    "SandboxStartError",
-    "SandboxUnavailable",
-    "TestRunResult",
-    "arun_code",
-    "arun_tests",
-    "aunit_test_feedback",
-    "run_code",
-    "run_tests",
-    "sandboxed_callable",
-    "unit_test_feedback",
-]
 
 WHERE = {CODE_FILE: "the code", TESTS_FILE: "the tests"}
 
