@@ -175,3 +175,30 @@ def test_a_run_whose_proposals_are_refused_says_why_and_what_to_try(tmp_path: Pa
     assert "2 steps: 0 accepted, 0 reverted, 2 refused (commonest reason, 2 times: " in res.stdout
     assert "nothing improved: most likely the optimizer model (mock)" in res.stdout
     assert "--optimizer-model" in res.stdout
+
+
+def test_token_and_second_budgets_stop_a_run_cleanly(tmp_path: Path) -> None:
+    assert run("init", tmp_path / "flow").exit_code == 0
+    flow = tmp_path / "flow.py"
+    tokens = tmp_path / "tokens"
+    res = run("optimize", flow, "--model", "mock", "--budget-tokens", "1", "--out", tokens)
+    assert res.exit_code == 0, res.output
+    state = json.loads((tokens / "checkpoint.json").read_text())["state"]
+    assert state["status"] == "budget_exhausted" and "tokens limit 1" in state["message"]
+    assert "stopped: " in res.stdout and f"--resume {tokens}" in res.stdout
+    # A step takes more than a microsecond: the first one runs, then none starts.
+    timed = tmp_path / "timed"
+    res = run("optimize", flow, "--model", "mock", "--budget-seconds", "1e-6", "--out", timed)
+    assert res.exit_code == 0, res.output
+    state = json.loads((timed / "checkpoint.json").read_text())["state"]
+    assert state["status"] == "budget_exhausted" and state["message"].startswith("seconds: ")
+    assert [h["step"] for h in _history(timed)] == [1]
+    searched = tmp_path / "searched"
+    res = run(
+        "optimize", flow, "--model", "mock", "--search", "pareto", "--budget-seconds", "1e-6",
+        "--out", searched,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    state = json.loads((searched / "search.json").read_text())
+    assert state["status"] == "budget_exhausted" and state["message"].startswith("seconds: ")
+    assert state["iteration"] == 0 and len(state["pool"]["candidates"]) == 1

@@ -104,6 +104,13 @@ def optimize(
     budget_calls: Annotated[
         int | None, typer.Option(help="Stop cleanly after this many LLM calls.")
     ] = None,
+    budget_tokens: Annotated[
+        int | None, typer.Option(help="Stop cleanly after this many LLM tokens.")
+    ] = None,
+    budget_seconds: Annotated[
+        float | None,
+        typer.Option(help="Start no new step (or search iteration) after this many seconds."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of shuffles and sampling [0].")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory [runs/NAME-DATE-TIME].")] = None,
     resume: Annotated[
@@ -199,6 +206,8 @@ def optimize(
         "concurrency": concurrency,
         "budget_cost": budget_cost,
         "budget_calls": budget_calls,
+        "budget_tokens": budget_tokens,
+        "budget_seconds": budget_seconds,
         "seed": seed,
         "out": str(resume or out) if (resume or out) else None,
         "executor": executor,
@@ -316,7 +325,11 @@ def _run(
             meta={"cli": record},
             # The run's data seed goes in the config: Trainer's own `seed=` is the backward seed.
             config=TrainConfig(
-                max_steps=opts.steps, epochs=opts.epochs, batch_size=opts.batch_size, seed=opts.seed
+                max_steps=opts.steps,
+                epochs=opts.epochs,
+                batch_size=opts.batch_size,
+                seed=opts.seed,
+                max_wall_s=opts.budget_seconds,
             ),
         )
         console.print(

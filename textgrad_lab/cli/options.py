@@ -94,6 +94,8 @@ class RunOptions(BaseModel):
     concurrency: int | None = Field(default=None, ge=1)
     budget_cost: float | None = Field(default=None, gt=0)
     budget_calls: int | None = Field(default=None, ge=1)
+    budget_tokens: int | None = Field(default=None, ge=1)
+    budget_seconds: float | None = Field(default=None, gt=0)
     seed: int = 0
     out: str | None = None
     executor: Literal["local", "ray"] = "local"

@@ -88,7 +88,9 @@ def run_search(
                 objectives=objectives,
                 demo_sets=opts.demo_sets,
                 holdout=opts.holdout,
-                budget=SearchBudget(max_metric_calls=opts.max_metric_calls),
+                budget=SearchBudget(
+                    max_metric_calls=opts.max_metric_calls, max_wall_s=opts.budget_seconds
+                ),
             )
         except ValueError as exc:
             raise usage_error(str(exc)) from None

@@ -25,7 +25,9 @@ class Engines:
     ) -> None:
         from textgrad_lab.llm.usage import Budget, UsageTracker
 
-        budget = Budget(max_cost=opts.budget_cost, max_calls=opts.budget_calls)
+        budget = Budget(
+            max_cost=opts.budget_cost, max_calls=opts.budget_calls, max_tokens=opts.budget_tokens
+        )
         self.usage = UsageTracker(budget=budget)
         self.model = opts.model or workflow.model
         self.optimizer_model = opts.optimizer_model or workflow.optimizer_model or self.model

@@ -59,6 +59,8 @@ class TrainConfig(BaseModel):
     - ``backward_on``: ``"failed"`` skips backward for samples scoring
       ``>= perfect_score`` (saves LLM calls); ``"all"`` back-propagates every sample.
     - ``depth``, ``backward_concurrency``: passed to ``Graph.abackward``.
+    - ``max_wall_s``: no new step starts once the steps took this many seconds in all
+      (across resumes); the run ends as ``budget_exhausted``.
     """
 
     epochs: int | None = None
@@ -73,6 +75,7 @@ class TrainConfig(BaseModel):
     perfect_score: float = 1.0
     depth: int | None = None
     backward_concurrency: int = Field(default=16, ge=1)
+    max_wall_s: float | None = Field(default=None, gt=0)
 
     # Fields that decide which examples each step sees: a resumed run must keep them.
     ORDER_FIELDS: ClassVar[tuple[str, ...]] = ("batch_size", "shuffle", "seed")

@@ -27,6 +27,9 @@ def stop_reason(state: RunState, config: TrainConfig, n: int) -> tuple[RunStatus
     c, s = config, state
     if c.max_steps is not None and s.step >= c.max_steps:
         return "completed", f"reached max_steps={c.max_steps}"
+    spent = sum(h.wall_s for h in s.history)
+    if c.max_wall_s is not None and spent >= c.max_wall_s:
+        return "budget_exhausted", f"seconds: {spent:.1f} used of {c.max_wall_s:g}"
     epochs = c.epochs if c.epochs is not None or c.max_steps is not None else 1
     per_epoch = len(batches(range(n), c.batch_size))
     if epochs is not None and s.position.batch >= per_epoch and s.position.epoch + 1 >= epochs:
