@@ -44,11 +44,10 @@ def server() -> Iterator[LlamaServer]:
         pytest.skip(f"llama.cpp's server needs {', '.join(missing)}: {SERVE_HINT}")
     llama = LlamaServer(alias=MODEL, n_ctx=2048, n_threads=1, ready_timeout=120)
     with llama:
-        group = llama.proc.pid if llama.proc is not None else None
         yield llama
-    assert llama.proc is None and group is not None
+    assert llama.proc is None and llama.pid is not None
     with pytest.raises(ProcessLookupError):  # the server and all it started are gone
-        os.killpg(group, 0)
+        os.killpg(llama.pid, 0)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -6,7 +6,7 @@
 
 :class:`LlamaServer` runs ``python -m llama_cpp.server`` on 127.0.0.1 on a free port,
 waits until ``/v1/models`` answers (a deadline; a server that exits first is reported
-with the end of its log), and on exit stops it and every process it started (it runs in
+with the last line of its output, its error), and on exit stops it and every process it started (it runs in
 a session of its own, and the whole process group is signalled). The server needs the
 ``serve`` extra (``pip install -e '.[serve]'``: llama-cpp-python's ``server`` extra,
 which adds its web stack and does not rebuild llama.cpp); :func:`serve_missing` names
@@ -101,6 +101,7 @@ class LlamaServer:
             *extra_args,
         ]  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None  # of the last server started (its process group's id)
         self._log: IO[bytes] | None = None
 
     @property
@@ -125,6 +126,7 @@ class LlamaServer:
         self.proc = subprocess.Popen(
             self.cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
+        self.pid = self.proc.pid
         try:
             self._wait_ready()
         except BaseException:
@@ -139,7 +141,7 @@ class LlamaServer:
             if self.proc.poll() is not None:
                 raise ConfigError(
                     f"llama.cpp's server exited with code {self.proc.returncode} before it "
-                    f"answered: {self.log_tail()}"
+                    f"answered: {self._last_words()}"
                 )
             try:
                 with urllib.request.urlopen(self.url + "/models", timeout=2):
@@ -148,7 +150,7 @@ class LlamaServer:
                 if time.monotonic() > deadline:
                     raise ConfigError(
                         f"llama.cpp's server did not answer at {self.url} within "
-                        f"{self.ready_timeout:.0f} s: {self.log_tail()}"
+                        f"{self.ready_timeout:.0f} s: {self._last_words()}"
                     ) from None
                 time.sleep(0.25)
 
@@ -162,6 +164,12 @@ class LlamaServer:
         self._log.seek(max(0, size - chars))
         text = self._log.read().decode("utf-8", "replace").strip()
         return text or "(no output)"
+
+    def _last_words(self) -> str:
+        """The last line the server wrote (its error, when it failed), and where the rest is."""
+        lines = [line.strip() for line in self.log_tail().splitlines() if line.strip()]
+        last = lines[-1] if lines else "(no output)"
+        return last + (f" (its output: {self.log_path})" if self.log_path is not None else "")
 
     def stop(self, grace_s: float = 10.0) -> None:
         """Stop the server and its process group: SIGTERM, then SIGKILL after ``grace_s``."""
