@@ -6,8 +6,8 @@
 
 :class:`LlamaServer` runs ``python -m llama_cpp.server`` on 127.0.0.1 on a free port,
 waits until ``/v1/models`` answers (a deadline; a server that exits first is reported
-with the last line of its output, its error), and on exit stops it and every process it started (it runs in
-a session of its own, and the whole process group is signalled). The server needs the
+with the last line of its output, its error), and on exit stops it and every process it
+started (it runs in a session of its own, and the whole process group is signalled). The server needs the
 ``serve`` extra (``pip install -e '.[serve]'``: llama-cpp-python's ``server`` extra,
 which adds its web stack and does not rebuild llama.cpp); :func:`serve_missing` names
 what is absent.
