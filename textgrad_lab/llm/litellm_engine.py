@@ -20,14 +20,14 @@ from textgrad_lab.llm.keys import PLACEHOLDER_KEY, is_own_host, key_from_env
 from textgrad_lab.llm.provider_errors import map_provider_error, refused_response_format
 from textgrad_lab.llm.types import Completion, Request, Usage
 
-# Providers reached over a local address by default: no key needed.
 # What to change when the server refuses response_format json_schema.
-_FIX = (
-    "build the engine with json_schema=False (the schema in the prompt), or, for "
-    'llama.cpp\'s server, use openai-compatible/<model> with json_schema="json_object"; on '
-    "the command line --json-schema prompt, or --model openai-compatible/<model> "
+_FIXES = {
+    "json_schema": "build the engine with json_schema=False (the schema in the prompt), or, "
+    'for llama.cpp\'s server, use openai-compatible/<model> with json_schema="json_object"; '
+    "on the command line --json-schema prompt, or --model openai-compatible/<model> "
     "--json-schema json_object"
-)
+}
+# Providers reached over a local address by default: no key needed.
 _KEYLESS_PROVIDERS = {"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm"}
 
 
@@ -177,8 +177,7 @@ class LiteLLMEngine(Engine):
         if error is not None:
             # Raised outside the except block so the provider's exception, whose
             # message may echo the key, is not kept as __context__.
-            sent = kwargs.get("response_format", {}).get("type")
-            refused = refused_response_format(error, sent, address, _FIX)
+            refused = refused_response_format(error, kwargs.get("response_format"), address, _FIXES)
             if refused is not None:
                 error = refused
             elif isinstance(error, BadRequest) and error.status == 404:

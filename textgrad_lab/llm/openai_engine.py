@@ -140,10 +140,8 @@ class OpenAICompatibleEngine(Engine):
         except Exception as e:
             error = map_provider_error(e, self.api_base, [self._api_key])
         if error is not None:
-            sent = kwargs.get("response_format", {}).get("type")
-            error = (
-                refused_response_format(error, sent, self.api_base, _FIXES.get(sent, "")) or error
-            )
+            fmt = kwargs.get("response_format")
+            error = refused_response_format(error, fmt, self.api_base, _FIXES) or error
             # Raised outside the except block so the provider's exception, whose
             # message may echo the key, is not kept as __context__.
             raise error

@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from textgrad_lab.llm.errors import (
@@ -99,15 +99,17 @@ _TYPE_FIELD = re.compile(r"""response_format['"]?(?:\.|,\s*)['"]?type\b""")
 
 
 def refused_response_format(
-    error: LLMError, sent: str | None, address: str, fix: str
+    error: LLMError, response_format: Any, address: str, fixes: Mapping[str, str]
 ) -> SchemaModeUnsupported | None:
-    """``error`` read as the server refusing the ``response_format`` type ``sent``
-    (``json_schema`` or ``json_object``), or None when it is something else.
+    """``error`` read as the server refusing the type of the ``response_format`` the call
+    sent (a key of ``fixes``: ``json_schema``, ``json_object``), or None when it is
+    something else.
 
     Such a refusal comes back as a 4xx or, from llama.cpp's server, a 500 whose text
     names ``response_format`` and the type sent, or its ``type`` field; retrying cannot help, so it becomes one line
-    that says which setting to change (``fix``)."""
-    if sent is None or not isinstance(error, ProviderError):
+    that says which setting to change (``fixes[type]``)."""
+    sent = response_format.get("type") if isinstance(response_format, dict) else None
+    if sent not in fixes or not isinstance(error, ProviderError):
         return None
     if error.status is None or error.status in (401, 403, 408, 429):
         return None
@@ -118,4 +120,4 @@ def refused_response_format(
     detail = (found.group(1) or found.group(2)) if found else " ".join(text.split())
     if len(detail) > _DETAIL_CHARS:
         detail = detail[: _DETAIL_CHARS - 3] + "..."
-    return SchemaModeUnsupported(address, sent, error.status, detail, fix)
+    return SchemaModeUnsupported(address, sent, error.status, detail, fixes[sent])
