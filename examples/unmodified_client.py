@@ -76,13 +76,17 @@ VAL = [
     {"input": "How many wheels do 4 bicycles have?", "target": "8"},
     {"input": "What is 6 times 8?", "target": "48"},
 ]
+TEST = [  # held out: scored by `textgrad-lab eval` on the workflow below
+    {"input": "What is 15 + 27?", "target": "42"},
+    {"input": "How many legs do 5 dogs have?", "target": "20"},
+]
 
 
 def scripted_engine() -> MockEngine:
     """Offline stand-in for the model behind the client, and for the optimizer: the
     student answers with the bare number only when its system prompt asks for digits;
     critiques ask for that; the optimizer proposes it."""
-    numbers = {ex["input"]: ex["target"] for ex in TRAIN + VAL}
+    numbers = {ex["input"]: ex["target"] for ex in TRAIN + VAL + TEST}
 
     def reply(messages: list[dict[str, str]], model: Any) -> Any:
         if model is None:
@@ -204,8 +208,8 @@ workflow = tl.train.Workflow(
     forward=forward,
     parameters=[system_prompt],
     metric="numeric",
-    data=TRAIN + VAL,
-    split=(len(TRAIN), len(VAL), 0),
+    data=TRAIN + VAL + TEST,
+    split=(len(TRAIN), len(VAL), len(TEST)),
     optimizer="tgd",
 )
 
