@@ -105,6 +105,32 @@ def test_csv_reads_named_columns_and_reports_broken_rows(tmp_path: Path) -> None
         Dataset.from_csv(path)
 
 
+def test_every_reader_makes_the_same_examples_from_the_same_rows(tmp_path: Path) -> None:
+    rows = [{"key": "k1", "q": "a", "t": "x"}, {"key": "k2", "q": "b", "t": "y"}]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    (tmp_path / "rows.csv").write_text("key,q,t\nk1,a,x\n\nk2,b,y\n")
+    (tmp_path / "rows.json").write_text(json.dumps({"examples": rows}))
+    options = {"input_field": "q", "target_field": "t", "target_transform": str.upper}
+    readers = {
+        "list": lambda **kw: Dataset.from_list(rows, name="rows", **kw),
+        "jsonl": lambda **kw: Dataset.from_jsonl(tmp_path / "rows.jsonl", **kw),
+        "csv": lambda **kw: Dataset.from_csv(tmp_path / "rows.csv", **kw),
+        "json": lambda **kw: Dataset.from_json(tmp_path / "rows.json", **kw),
+    }
+    for kind, read in readers.items():
+        by_key = read(id_field="key", **options)
+        assert [(e.id, e.input, e.target) for e in by_key] == [
+            ("k1", "a", "X"),
+            ("k2", "b", "Y"),
+        ], kind
+        assert [e["key"] for e in by_key] == ["k1", "k2"], kind
+        # Without an id field the rows are numbered in order; blank lines take no number.
+        numbered = read(**options)
+        assert [e.id for e in numbered] == ["rows/0", "rows/1"], kind
+        with pytest.raises(DatasetError, match="no target field 'answer'"):
+            read(input_field="q", target_field="answer")
+
+
 def test_load_dispatches_on_suffix_and_explains_unknown(tmp_path: Path) -> None:
     path = tmp_path / "rows.json"
     path.write_text(json.dumps({"examples": [{"input": "a", "target": "b"}]}))

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
@@ -91,18 +92,10 @@ class Dataset(Sequence[Example]):
         an LLM judge). ``id_field`` names a unique id column; without it rows are
         numbered ``"{name}/{i}"``.
         """
-        out = []
-        for i, row in enumerate(rows):
-            if isinstance(row, Example):
-                out.append(row)
-                continue
-            where = f"{name} item {i}"
-            out.append(
-                _make_example(
-                    row, i, where, name, input_field, target_field, id_field, target_transform
-                )
-            )
-        return cls(out, name=name)
+        fields = _Fields(input_field, target_field, id_field, target_transform)
+        return cls._from_rows(
+            ((f"{name} item {i}", row) for i, row in enumerate(rows)), name, fields
+        )
 
     @classmethod
     def from_jsonl(
@@ -118,37 +111,8 @@ class Dataset(Sequence[Example]):
         """One JSON object per line (``.jsonl`` or ``.jsonl.gz``); blank lines are skipped."""
         path = Path(path)
         name = name or _stem(path)
-        out = []
-        with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path} line {lineno}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DatasetError(
-                        f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); each line "
-                        "must hold one JSON object: fix or delete that line"
-                    ) from None
-                if not isinstance(row, dict):
-                    raise DatasetError(
-                        f"{where}: a JSON {type(row).__name__}, not an object; each line must "
-                        'hold one object such as {"input": ..., "target": ...}'
-                    )
-                out.append(
-                    _make_example(
-                        row,
-                        len(out),
-                        where,
-                        name,
-                        input_field,
-                        target_field,
-                        id_field,
-                        target_transform,
-                    )
-                )
-        return cls(out, name=name)
+        fields = _Fields(input_field, target_field, id_field, target_transform)
+        return cls._from_rows(_jsonl_rows(path), name, fields)
 
     @classmethod
     def from_csv(
@@ -165,50 +129,19 @@ class Dataset(Sequence[Example]):
         """A CSV file whose first row names the columns; values stay strings."""
         path = Path(path)
         name = name or _stem(path)
-        out = []
-        with _open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise DatasetError(
-                    f"{path} is empty: a CSV dataset needs a header row naming its columns"
-                ) from None
-            except csv.Error as exc:
-                raise DatasetError(f"{path} line 1: unreadable CSV header ({exc})") from None
-            header = [h.strip() for h in header]
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    raise DatasetError(
-                        f"{path} line {reader.line_num}: unreadable CSV ({exc}); check the "
-                        "quoting of that row"
-                    ) from None
-                if not values or all(not v.strip() for v in values):
-                    continue
-                where = f"{path} line {reader.line_num}"
-                if len(values) != len(header):
-                    raise DatasetError(
-                        f"{where}: {len(values)} values but the header has {len(header)} "
-                        f"columns ({', '.join(header)}); quote values that contain "
-                        f"{delimiter!r} or fix the row"
-                    )
-                row = dict(zip(header, values, strict=True))
-                out.append(
-                    _make_example(
-                        row,
-                        len(out),
-                        where,
-                        name,
-                        input_field,
-                        target_field,
-                        id_field,
-                        target_transform,
-                    )
-                )
+        fields = _Fields(input_field, target_field, id_field, target_transform)
+        return cls._from_rows(_csv_rows(path, delimiter), name, fields)
+
+    @classmethod
+    def _from_rows(
+        cls, rows: Iterable[tuple[str, Mapping[str, Any] | Example]], name: str, fields: _Fields
+    ) -> Dataset:
+        """The one way rows become examples: ``(where, row)`` pairs, numbered in order
+        (Examples are kept as they are)."""
+        out = [
+            row if isinstance(row, Example) else fields.example(row, i, where, name)
+            for i, (where, row) in enumerate(rows)
+        ]
         return cls(out, name=name)
 
     @classmethod
@@ -329,40 +262,95 @@ def _field(row: Mapping[str, Any], key: str, where: str, role: str, option: str)
     return row[key]
 
 
-def _make_example(
-    row: Mapping[str, Any],
-    index: int,
-    where: str,
-    name: str,
-    input_field: FieldSpec,
-    target_field: str | None,
-    id_field: str | None,
-    target_transform: Callable[[Any], Any] | None,
-) -> Example:
-    if not isinstance(row, Mapping):
-        raise DatasetError(f"{where}: a {type(row).__name__}, not a mapping of field names")
-    if input_field is None:
-        value: Any = dict(row)
-    elif isinstance(input_field, str):
-        value = _field(row, input_field, where, "input", "input_field")
-    else:
-        value = {k: _field(row, k, where, "input", "input_field") for k in input_field}
-    target = None
-    if target_field is not None:
-        target = _field(row, target_field, where, "target", "target_field")
-        if target_transform is not None:
+@dataclass(frozen=True)
+class _Fields:
+    """Which fields of a row are the input, the target and the id."""
+
+    input_field: FieldSpec
+    target_field: str | None
+    id_field: str | None
+    target_transform: Callable[[Any], Any] | None
+
+    def example(self, row: Mapping[str, Any], index: int, where: str, name: str) -> Example:
+        if not isinstance(row, Mapping):
+            raise DatasetError(f"{where}: a {type(row).__name__}, not a mapping of field names")
+        if self.input_field is None:
+            value: Any = dict(row)
+        elif isinstance(self.input_field, str):
+            value = _field(row, self.input_field, where, "input", "input_field")
+        else:
+            value = {k: _field(row, k, where, "input", "input_field") for k in self.input_field}
+        target = None
+        if self.target_field is not None:
+            target = _field(row, self.target_field, where, "target", "target_field")
+            if self.target_transform is not None:
+                try:
+                    target = self.target_transform(target)
+                except Exception as exc:
+                    raise DatasetError(
+                        f"{where}: the target transform failed on {target!r} "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from None
+        if self.id_field is not None:
+            ex_id = str(_field(row, self.id_field, where, "id", "id_field"))
+        else:
+            ex_id = f"{name}/{index}"
+        return Example(id=ex_id, input=value, target=target, fields=dict(row))
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {lineno}"
             try:
-                target = target_transform(target)
-            except Exception as exc:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
                 raise DatasetError(
-                    f"{where}: the target transform failed on {target!r} "
-                    f"({type(exc).__name__}: {exc})"
+                    f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); each line "
+                    "must hold one JSON object: fix or delete that line"
                 ) from None
-    if id_field is not None:
-        ex_id = str(_field(row, id_field, where, "id", "id_field"))
-    else:
-        ex_id = f"{name}/{index}"
-    return Example(id=ex_id, input=value, target=target, fields=dict(row))
+            if not isinstance(row, dict):
+                raise DatasetError(
+                    f"{where}: a JSON {type(row).__name__}, not an object; each line must "
+                    'hold one object such as {"input": ..., "target": ...}'
+                )
+            yield where, row
+
+
+def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[str, dict[str, str]]]:
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise DatasetError(
+                f"{path} is empty: a CSV dataset needs a header row naming its columns"
+            ) from None
+        except csv.Error as exc:
+            raise DatasetError(f"{path} line 1: unreadable CSV header ({exc})") from None
+        header = [h.strip() for h in header]
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise DatasetError(
+                    f"{path} line {reader.line_num}: unreadable CSV ({exc}); check the "
+                    "quoting of that row"
+                ) from None
+            if not values or all(not v.strip() for v in values):
+                continue
+            where = f"{path} line {reader.line_num}"
+            if len(values) != len(header):
+                raise DatasetError(
+                    f"{where}: {len(values)} values but the header has {len(header)} "
+                    f"columns ({', '.join(header)}); quote values that contain "
+                    f"{delimiter!r} or fix the row"
+                )
+            yield where, dict(zip(header, values, strict=True))
 
 
 def ids_digest(data: Dataset | None) -> str:
