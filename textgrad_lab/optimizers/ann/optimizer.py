@@ -44,10 +44,10 @@ from textgrad_lab.optimizers.ann.prompts import (
     AGENT_USER,
     GLOBAL_SYSTEM,
     GLOBAL_USER,
-    REFUSALS,
     TEXT_USER,
     UPDATE_SYSTEM,
 )
+from textgrad_lab.optimizers.refusals import Refusals
 from textgrad_lab.optimizers.structure import StructureOptimizer
 from textgrad_lab.programs.agents import (
     AgentNetwork,
@@ -116,7 +116,7 @@ class AgentNetworkOptimizer(StructureOptimizer[AgentNetwork, ANNStepReport]):
         self.max_edits = max_edits
         self.structural = structural
         self.max_trajectories = max_trajectories
-        self.refusals: list[RefusedEdit] = []
+        self.refusals = Refusals(RefusedEdit)
 
     def make_propagator(self) -> NodeFeedbackPropagator:
         """The propagator for ``graph.abackward``; it records each run for the global
@@ -135,13 +135,6 @@ class AgentNetworkOptimizer(StructureOptimizer[AgentNetwork, ANNStepReport]):
 
     async def _global(self, runs: list[Trajectory], report: ANNStepReport) -> GlobalGradient:
         net = self.network
-        refusals = ""
-        if self.refusals:
-            items = "\n".join(
-                f"- {r.edit.model_dump_json(exclude_defaults=True)}: {r.reason}"
-                for r in self.refusals
-            )
-            refusals = REFUSALS.format(items=items)
         shown = runs[: self.max_trajectories]
         user = GLOBAL_USER.format(
             structure=net.describe(),
@@ -153,7 +146,7 @@ class AgentNetworkOptimizer(StructureOptimizer[AgentNetwork, ANNStepReport]):
             max_layers=net.limits.max_layers,
             min_agents=net.limits.min_agents,
             max_agents=net.limits.max_agents,
-            refusals=refusals,
+            refusals=self.refusals.prompt(),
             runs="\n\n".join(render_trajectory(t) for t in shown) or "(no runs were recorded)",
         )
         report.calls += 1
@@ -254,27 +247,24 @@ class AgentNetworkOptimizer(StructureOptimizer[AgentNetwork, ANNStepReport]):
             report.updated[unit] = [param.name]
 
     def _apply_edits(self, edits: list[StructuralEdit], report: ANNStepReport) -> None:
-        self.refusals = []
-        for edit in edits:
-            reason = try_edit(self.network, edit)
-            if reason is None:
-                report.edits_applied.append(edit)
-            else:
-                refused = RefusedEdit(edit=edit, reason=reason)
-                report.edits_refused.append(refused)
-                self.refusals.append(refused)
+        self.refusals.apply(
+            edits,
+            lambda edit: try_edit(self.network, edit),
+            report.edits_applied,
+            report.edits_refused,
+        )
 
     # -- persistence ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
             "memory": {k: list(v) for k, v in self.memory.history.items()},
-            "refusals": [r.model_dump(mode="json") for r in self.refusals],
+            "refusals": self.refusals.state(),
             "beta": self.beta,
             **super().state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.memory.history = {k: list(v) for k, v in state_dict.get("memory", {}).items()}
-        self.refusals = [RefusedEdit.model_validate(r) for r in state_dict.get("refusals", [])]
+        self.refusals.load(state_dict.get("refusals", []))
         self.beta = float(state_dict.get("beta", self.beta))
         super().load_state_dict(state_dict)

@@ -24,10 +24,6 @@ Edits you can propose (layers are counted from 0):
 Runs and their feedback:
 {runs}"""
 
-REFUSALS = """
-Your last proposals that were refused, and why (do not repeat them unchanged):
-{items}
-"""
 
 UPDATE_SYSTEM = (
     "You rewrite one part of a multi-agent system so that it does better, following the "

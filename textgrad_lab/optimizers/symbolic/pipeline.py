@@ -9,12 +9,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from textgrad_lab.llm.ask import ask
+from textgrad_lab.optimizers.refusals import Refusals
 from textgrad_lab.optimizers.symbolic.base import (
     RefusedPipelineEdit,
     SymbolicOptimizerBase,
     SymbolicStepReport,
 )
-from textgrad_lab.optimizers.symbolic.prompts import PIPELINE_SYSTEM, PIPELINE_USER, REFUSALS
+from textgrad_lab.optimizers.symbolic.prompts import PIPELINE_SYSTEM, PIPELINE_USER
 from textgrad_lab.programs.symbolic import (
     Pipeline,
     PipelineEdit,
@@ -47,49 +48,38 @@ class PipelineOptimizer(SymbolicOptimizerBase):
         super().__init__(pipeline, engine=engine)
         self.max_edits = max_edits
         self.max_runs = max_runs
-        self.refusals: list[RefusedPipelineEdit] = []
+        self.refusals = Refusals(RefusedPipelineEdit)
 
     async def update(self, runs: list[Trajectory], report: SymbolicStepReport) -> None:
-        refusals = ""
-        if self.refusals:
-            items = "\n".join(
-                f"- {r.edit.model_dump_json(exclude_defaults=True)}: {r.reason}"
-                for r in self.refusals
-            )
-            refusals = REFUSALS.format(items=items)
         user = PIPELINE_USER.format(
             max_nodes=self.pipeline.max_nodes,
             structure=self.pipeline.describe(),
-            refusals=refusals,
+            refusals=self.refusals.prompt(),
             runs="\n\n".join(render_run(r) for r in runs[: self.max_runs]) or "(no runs recorded)",
         )
         report.calls += 1
         plan = await ask(
             self.engine, PIPELINE_SYSTEM.format(max_edits=self.max_edits), user, PipelinePlan
         )
-        self.refusals = []
+        self.refusals.clear()
         if plan is None:
             report.refused.append("pipeline: no usable reply; structure kept")
             return
         report.analysis = plan.analysis
-        for edit in plan.edits[: self.max_edits]:
-            reason = try_pipeline_edit(self.pipeline, edit)
-            if reason is None:
-                report.edits_applied.append(edit)
-            else:
-                refused = RefusedPipelineEdit(edit=edit, reason=reason)
-                report.edits_refused.append(refused)
-                self.refusals.append(refused)
+        self.refusals.apply(
+            plan.edits[: self.max_edits],
+            lambda edit: try_pipeline_edit(self.pipeline, edit),
+            report.edits_applied,
+            report.edits_refused,
+        )
 
     # -- persistence ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "refusals": [r.model_dump(mode="json") for r in self.refusals],
+            "refusals": self.refusals.state(),
             **super().state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.refusals = [
-            RefusedPipelineEdit.model_validate(r) for r in state_dict.get("refusals", [])
-        ]
+        self.refusals.load(state_dict.get("refusals", []))
         super().load_state_dict(state_dict)

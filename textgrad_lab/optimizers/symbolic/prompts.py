@@ -50,8 +50,3 @@ Edits you can propose:
 {refusals}
 Runs and their feedback:
 {runs}"""
-
-REFUSALS = """
-Your last proposals that were refused, and why (do not repeat them unchanged):
-{items}
-"""
