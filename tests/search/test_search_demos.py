@@ -172,3 +172,50 @@ def test_a_failed_sample_in_the_demonstration_phase_is_counted_in_its_record() -
     assert rec.error is not None and "ServerError" in rec.error
     assert rec.usage.calls > 0 and rec.metric_calls == state.metric_calls
     assert state.demos is not None and "train/2" not in {d["id"] for d in state.demos}
+
+
+async def test_a_budget_error_inside_bootstrapping_stops_it_instead_of_failing_a_sample() -> None:
+    from textgrad_lab.llm import BudgetExceeded
+    from textgrad_lab.train import ExactMatch
+
+    engine = MockEngine(student, budget={"max_calls": 2})
+    system = tl.Parameter("Answer in digits.", name="system", role="system prompt")
+    demos = tl.Parameter([], kind="demos", name="demos")
+
+    async def solve(ex: Example) -> Node:
+        return await tl.llm_call(system, ex.input, engine=engine, demos=demos)
+
+    with pytest.raises(BudgetExceeded, match="calls limit 2"):
+        await bootstrap_demos(solve, ExactMatch(), list(as_dataset(rows(8, 0), "train")), demos)
+
+
+def test_an_llm_budget_spent_while_bootstrapping_ends_the_search_as_budget_exhausted() -> None:
+    pytest.importorskip("optuna")
+    tracker = UsageTracker()
+    # 8 calls score the seed, 3 the one mutation's minibatch; bootstrapping gets one.
+    engine = MockEngine(student, usage=tracker, budget={"max_calls": 12})
+    system = tl.Parameter("Answer in digits.", name="system", role="system prompt")
+    demos = tl.Parameter([], kind="demos", name="demos")
+
+    async def solve(ex: Example) -> Node:
+        return await tl.llm_call(system, ex.input, engine=engine, demos=demos)
+
+    search = Search(
+        solve,
+        proposer=lambda params, results, rng: None,
+        program=[system, demos],
+        metric="exact_match",
+        train=rows(8, 0),
+        val=rows(8, 100),
+        max_iterations=1,
+        demo_sets=2,
+        max_demos=1,
+        demo_trials=3,
+        usage=tracker,
+    )
+    state = search.fit()
+    assert state.status == "budget_exhausted" and "calls limit 12" in state.message
+    assert tracker.total.provider_calls == 12
+    # The cut phase left nothing: no demonstrations, no record, the mutation's calls only.
+    assert state.demos is None and [r.kind for r in state.history] == ["mutation"]
+    assert state.metric_calls == 11

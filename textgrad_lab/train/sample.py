@@ -152,6 +152,49 @@ async def _in_thread(fn: Callable[[Example], Any], example: Example) -> Any:
         raise
 
 
+async def traced_forward(
+    workflow: Workflow, example: Example
+) -> tuple[Graph, Any, BaseException | None]:
+    """Trace ``workflow(example)``: its graph, its output (an op's error node when an op
+    raised) and the cause when the model gave no reply (then the output may be None).
+    A budget or configuration error hidden in an op error is raised (:func:`fatal_cause`),
+    so that it stops the run; an exception from outside any op is a :class:`SampleError`."""
+    unavailable: BaseException | None = None
+    with trace(name=example.id) as graph:
+        try:
+            if inspect.iscoroutinefunction(workflow):
+                out = await workflow(example)
+            else:
+                out = await _in_thread(workflow, example)
+                if inspect.isawaitable(out):
+                    out = await out
+        except OpError as exc:
+            fatal = fatal_cause(exc)
+            if fatal is not None:
+                raise fatal from exc
+            unavailable = unavailable_cause(exc)
+            if exc.node is None and unavailable is None:
+                raise SampleError(example.id, "workflow", exc) from exc
+            out = exc.node
+        except Exception as exc:
+            if fatal_cause(exc) is not None:
+                raise
+            unavailable = unavailable_cause(exc)
+            if unavailable is None:
+                raise SampleError(example.id, "workflow", exc) from exc
+            out = None
+    if out is None and unavailable is None:
+        raise SampleError(
+            example.id,
+            "workflow",
+            TypeError(
+                "the workflow returned None: return its output (the result of an op or "
+                "tl.llm_call), so that it can be scored"
+            ),
+        )
+    return graph, out, unavailable
+
+
 @dataclass
 class SampleWork:
     """Run one example through the workflow, score it, and (when training) back-propagate.
@@ -189,42 +232,6 @@ class SampleWork:
     def _phase(self, name: str, attributes: dict[str, Any]) -> AbstractContextManager[Any]:
         return self.phase(name, attributes) if self.phase is not None else nullcontext()
 
-    async def _forward(self, example: Example) -> tuple[Graph, Any, BaseException | None]:
-        unavailable: BaseException | None = None
-        with trace(name=example.id) as graph:
-            try:
-                if inspect.iscoroutinefunction(self.workflow):
-                    out = await self.workflow(example)
-                else:
-                    out = await _in_thread(self.workflow, example)
-                    if inspect.isawaitable(out):
-                        out = await out
-            except OpError as exc:
-                fatal = fatal_cause(exc)
-                if fatal is not None:
-                    raise fatal from exc
-                unavailable = unavailable_cause(exc)
-                if exc.node is None and unavailable is None:
-                    raise SampleError(example.id, "workflow", exc) from exc
-                out = exc.node
-            except Exception as exc:
-                if fatal_cause(exc) is not None:
-                    raise
-                unavailable = unavailable_cause(exc)
-                if unavailable is None:
-                    raise SampleError(example.id, "workflow", exc) from exc
-                out = None
-        if out is None and unavailable is None:
-            raise SampleError(
-                example.id,
-                "workflow",
-                TypeError(
-                    "the workflow returned None: return its output (the result of an op or "
-                    "tl.llm_call), so that it can be scored"
-                ),
-            )
-        return graph, out, unavailable
-
     def _seed(self, result: MetricResult, example: Example, out: Node) -> Any:
         mode = self.backward_seed
         if callable(mode):
@@ -246,7 +253,7 @@ class SampleWork:
     async def _run(self, example: Example, index: int, attributes: dict[str, Any]) -> SampleResult:
         start = time.perf_counter()
         with self._phase("forward", attributes):
-            graph, out, unavailable = await self._forward(example)
+            graph, out, unavailable = await traced_forward(self.workflow, example)
         if unavailable is not None:
             return self._failed(example, index, str(unavailable), start)
         node = out if isinstance(out, Node) else None

@@ -13,35 +13,23 @@ validation set, and the best pair joins the pool.
 
 from __future__ import annotations
 
-import inspect
 import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from textgrad_lab.graphs import Node, OpError, Parameter, trace
+from textgrad_lab.graphs import Node, Parameter
 from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, score_output
 from textgrad_lab.train.outcome import plural
-from textgrad_lab.train.sample import SampleResult, Workflow
+from textgrad_lab.train.sample import SampleResult, Workflow, traced_forward
 from textgrad_lab.train.search.state import IterationRecord
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
     from textgrad_lab.train.search.pool import Candidate
-
-
-async def _traced(workflow: Workflow, example: Example) -> tuple[Any, Any]:
-    with trace(name=example.id) as graph:
-        try:
-            out = workflow(example)
-            if inspect.isawaitable(out):
-                out = await out
-        except OpError as exc:
-            out = exc.node
-    return graph, out
 
 
 class Bootstrapped(BaseModel):
@@ -73,14 +61,17 @@ async def bootstrap_demos(
     failed: list[SampleResult] = []
     used = False
     for i, example in enumerate(examples):
-        graph, out = await _traced(workflow, example)
+        # A budget or configuration error inside an op stops the run, as in every sample.
+        graph, out, unavailable = await traced_forward(workflow, example)
         value = out.value if isinstance(out, Node) else out
-        if isinstance(out, Node) and out.error is not None:
-            failed.append(
-                SampleResult(index=i, example_id=example.id, error=out.error.summary(), failed=True)
-            )
+        error = out.error.summary() if isinstance(out, Node) and out.error is not None else None
+        if error is None and unavailable is None:
+            result = await score_output(metric, value, example)
+            error = result.error
+        if error is not None or unavailable is not None:
+            error = error or str(unavailable)
+            failed.append(SampleResult(index=i, example_id=example.id, error=error, failed=True))
             continue
-        result = await score_output(metric, value, example)
         calls = [
             c
             for n in graph.nodes()
@@ -92,7 +83,7 @@ async def bootstrap_demos(
         if result.score >= perfect_score:
             for c in calls:
                 found.append({"input": c.inputs["user"], "output": c.value, "id": example.id})
-    if not used:
+    if not used and len(failed) < len(examples):
         raise ValueError(
             f"no traced call used the demos parameter {demos.name!r}: pass it to the model "
             "as tl.llm_call(..., demos=<parameter>)"
