@@ -180,3 +180,14 @@ def test_bad_template_is_refused_at_construction() -> None:
         Agent("x", "role", "Solve {question}")
     with pytest.raises(ValueError, match=r"must contain \{task\} or \{input\}"):
         Agent("x", "role", "Solve it.")
+
+
+def test_a_network_file_is_utf8_and_a_missing_one_is_named(tmp_path) -> None:
+    net = network(engine(Script()), (2, 2))
+    net.agent("a11").role.value = "Réponds en français — brièvement."
+    path = tmp_path / "net.json"
+    net.to_json(path)
+    assert "Réponds en français" in path.read_text(encoding="utf-8")
+    assert AgentNetwork.from_json(str(path)).agent("a11").role.value == net.agent("a11").role.value
+    with pytest.raises(FileNotFoundError, match=r"agent network file .*gone\.json does not exist"):
+        AgentNetwork.from_json(tmp_path / "gone.json")

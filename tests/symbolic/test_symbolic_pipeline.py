@@ -113,3 +113,11 @@ def test_an_invalid_pipeline_is_refused_before_running() -> None:
         asyncio.run(pipe.aforward("x"))
     tool = ToolNode("t", "def f(a, b):\n    return a\n", "f")
     assert "must take 1 argument(s)" in tool.problems()[0]
+
+
+def test_a_pipeline_file_is_utf8_and_a_missing_one_is_named(tmp_path) -> None:
+    pipe = pipeline(engine())
+    pipe.to_json(tmp_path / "p.json")
+    assert Pipeline.from_json(str(tmp_path / "p.json")).to_json() == pipe.to_json()
+    with pytest.raises(FileNotFoundError, match=r"pipeline file .*gone\.json does not exist"):
+        Pipeline.from_json(tmp_path / "gone.json")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from textgrad_lab.graphs.errors import GraphError
 from textgrad_lab.graphs.graph import Graph
+from textgrad_lab.graphs.json_files import read_json_text
 from textgrad_lab.graphs.kinds import check_kind, json_safe
 from textgrad_lab.graphs.node import ErrorInfo, Node
 from textgrad_lab.graphs.op_spec import OpSpec
@@ -96,15 +97,7 @@ def _error_record(err: ErrorInfo | None) -> ErrorRecord | None:
 
 
 def load_graph_json(text_or_path: str | Path) -> Graph:
-    text = str(text_or_path)
-    if isinstance(text_or_path, Path) or not text.lstrip().startswith("{"):
-        path = Path(text_or_path)
-        if not path.exists():
-            raise FileNotFoundError(f"graph file {path} does not exist; check the path")
-        text = path.read_text()
-        where = f"graph file {path}"
-    else:
-        where = "graph JSON"
+    text, where = read_json_text(text_or_path, "graph")
     try:
         record = GraphRecord.model_validate_json(text)
     except ValidationError as exc:

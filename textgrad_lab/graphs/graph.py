@@ -273,12 +273,10 @@ class Graph:
     # -- export ---------------------------------------------------------------------
     def to_json(self, path: str | Path | None = None) -> str:
         from textgrad_lab.graphs.export import graph_to_record
+        from textgrad_lab.graphs.json_files import write_json_text
         from textgrad_lab.scrub import scrub_text
 
-        text = scrub_text(graph_to_record(self).model_dump_json(indent=2))
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return write_json_text(scrub_text(graph_to_record(self).model_dump_json(indent=2)), path)
 
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> Graph:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from textgrad_lab.graphs import Parameter
+from textgrad_lab.graphs.json_files import write_json_text
 from textgrad_lab.programs.agents.agent import Agent, Tool, value_of
 from textgrad_lab.programs.agents.layer import Layer
 from textgrad_lab.programs.agents.planning import DEFAULT_PLANNER, decompose_op, pick_subtask
@@ -206,10 +207,7 @@ class AgentNetwork:
         return ProgramRecord.of(KIND, self.parameters(), shape)
 
     def to_json(self, path: str | Path | None = None) -> str:
-        text = self.network_record().model_dump_json(indent=2)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return write_json_text(self.network_record().model_dump_json(indent=2), path)
 
     @classmethod
     def from_json(

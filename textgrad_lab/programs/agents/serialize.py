@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from textgrad_lab.graphs.json_files import read_json_text
 from textgrad_lab.programs.agents.agent import Agent, Tool
 from textgrad_lab.programs.agents.aggregate import AGGREGATIONS
 from textgrad_lab.programs.agents.layer import Layer
@@ -145,12 +146,7 @@ def network_from_record(
 def load_network(
     text_or_path: str | Path, *, engine: Any = None, tools: dict[str, Tool] | None = None
 ) -> AgentNetwork:
-    text = str(text_or_path)
-    if not text.lstrip().startswith("{"):
-        path = Path(text)
-        if not path.exists():
-            raise FileNotFoundError(f"no agent network file at {path}")
-        text = path.read_text()
+    text, _ = read_json_text(text_or_path, "agent network")
     record = NetworkRecord.model_validate_json(text)
     return network_from_record(record, engine=engine, tools=tools)
 

@@ -14,6 +14,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from textgrad_lab.graphs import OpError, Parameter
+from textgrad_lab.graphs.json_files import read_json_text, write_json_text
 from textgrad_lab.programs.base import ProgramRecord, check_kind, set_values
 from textgrad_lab.programs.symbolic.nodes import (
     TASK,
@@ -155,10 +156,7 @@ class Pipeline:
         return ProgramRecord.of(KIND, self.parameters(), shape)
 
     def to_json(self, path: str | Path | None = None) -> str:
-        text = self.pipeline_record().model_dump_json(indent=2)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return write_json_text(self.pipeline_record().model_dump_json(indent=2), path)
 
     @classmethod
     def from_record(cls, record: PipelineRecord, *, engine: Any = None) -> Pipeline:
@@ -171,9 +169,7 @@ class Pipeline:
 
     @classmethod
     def from_json(cls, text_or_path: str | Path, *, engine: Any = None) -> Pipeline:
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            text = Path(text).read_text()
+        text, _ = read_json_text(text_or_path, "pipeline")
         return cls.from_record(PipelineRecord.model_validate_json(text), engine=engine)
 
     def clone(self) -> Pipeline:
