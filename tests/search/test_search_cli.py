@@ -73,6 +73,33 @@ def test_holdout_from_the_cli_chooses_the_result_and_says_so(tmp_path: Path) -> 
     assert bad.returncode == 2 and "hold out at most 11" in (bad.stderr + bad.stdout)
 
 
+def test_holdout_top_and_margin_from_the_cli_set_the_choice_and_its_warning(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "top2"
+    args = ["--search", "pareto", "--max-metric-calls", "200", "--holdout", "4"]
+    done = cli(*args, "--holdout-top", "2", "--holdout-margin", "0", "--out", str(run))
+    assert done.returncode == 0, done.stderr
+    state = json.loads((run / "search.json").read_text())
+    assert state["config"]["holdout_top"] == 2 and state["config"]["holdout_margin"] == 0
+    choice = state["history"][-1]
+    assert choice["kind"] == "holdout" and len(choice["parents"]) == 2
+    scored = [c for c in state["pool"]["candidates"] if c.get("holdout") is not None]
+    assert len(scored) == 2  # only the two finalists were scored held out
+    # With a margin of 0 any gap between validation and held-out means is warned about.
+    best = next(c for c in scored if c["id"] == state["chosen"])
+    assert best["val_mean"] > best["holdout_mean"]
+    assert "warning: candidate" in done.stdout and "> 0)" in done.stdout
+    for bad, says in [
+        (["--holdout-top", "0"], "holdout-top"),
+        (["--holdout-margin", "-1"], "holdout-margin"),
+    ]:
+        out = cli(*args, *bad, "--out", str(tmp_path / "bad"))
+        assert out.returncode == 2 and says in out.stderr and out.stderr.count("\n") == 1
+    alone = cli("--search", "pareto", "--holdout-top", "2", "--out", str(tmp_path / "alone"))
+    assert alone.returncode == 2 and "add --holdout N" in alone.stderr
+
+
 def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     bad = cli("--search", "random", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "search" in bad.stderr.lower()

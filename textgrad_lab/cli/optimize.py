@@ -121,6 +121,16 @@ def optimize(
             help="Validation examples a search never sees, to choose its result on: N or a fraction F<1 [0: off]."
         ),
     ] = None,
+    holdout_top: Annotated[
+        int | None,
+        typer.Option(help="Best candidates by validation scored on the held-out examples [3]."),
+    ] = None,
+    holdout_margin: Annotated[
+        float | None,
+        typer.Option(
+            help="Warn when the result's validation mean exceeds its held-out mean by more [0.15]."
+        ),
+    ] = None,
     mlflow: Annotated[
         bool | None,
         typer.Option(
@@ -194,6 +204,8 @@ def optimize(
         "objective": objective or None,
         "demo_sets": demo_sets,
         "holdout": holdout,
+        "holdout_top": holdout_top,
+        "holdout_margin": holdout_margin,
         "mlflow": mlflow,
         "otel": otel,
     }
@@ -207,6 +219,13 @@ def optimize(
             "--holdout keeps validation examples out of a search over candidates",
             "add --search pareto (or beam), or drop --holdout",
         )
+    for name in ("holdout_top", "holdout_margin"):
+        if getattr(opts, name) is not None and not opts.holdout:
+            raise usage_error(
+                f"--{name.replace('_', '-')} applies to the choice on held-out examples, "
+                "and none are held out",
+                "add --holdout N (with --search pareto or beam), or drop it",
+            )
     splits = splits_of(wf, opts.data, opts.split, opts.seed)
     if len(splits.train) == 0:
         raise usage_error("the training split is empty", "give a larger train size in --split")

@@ -106,6 +106,8 @@ class RunOptions(BaseModel):
     objective: list[str] = Field(default_factory=list)
     demo_sets: int = Field(default=0, ge=0)
     holdout: float = Field(default=0, ge=0)
+    holdout_top: int | None = Field(default=None, ge=1)
+    holdout_margin: float | None = Field(default=None, ge=0)
     mlflow: bool = False
     otel: bool = False
 

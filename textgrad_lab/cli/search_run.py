@@ -88,6 +88,14 @@ def run_search(
                 objectives=objectives,
                 demo_sets=opts.demo_sets,
                 holdout=opts.holdout,
+                **{
+                    k: v
+                    for k, v in (
+                        ("holdout_top", opts.holdout_top),
+                        ("holdout_margin", opts.holdout_margin),
+                    )
+                    if v is not None
+                },
                 budget=SearchBudget(
                     max_metric_calls=opts.max_metric_calls, max_wall_s=opts.budget_seconds
                 ),
