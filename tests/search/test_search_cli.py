@@ -36,6 +36,10 @@ def test_search_from_the_cli_killed_and_resumed_matches_an_uninterrupted_run(
     whole = cli(*args, "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
     assert "budget_exhausted" in whole.stdout
+    # The metric-call budget is the planned end: the result is still scored on the test split.
+    assert "; test 0." in whole.stdout or "; test 1." in whole.stdout
+    other = cli("--search", "beam", "--resume", str(tmp_path / "whole"))
+    assert other.returncode == 2 and "strategy='pareto', this one has 'beam'" in other.stderr
     report = (tmp_path / "whole" / "report.html").read_text()
     assert "Candidate tree" in report and "data:image/png;base64," in report
 
@@ -105,6 +109,11 @@ def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "search" in bad.stderr.lower()
     bad = cli("--search", "pareto", "--objective", "lowest:tokens", "--out", str(tmp_path / "y"))
     assert bad.returncode == 2 and "max:NAME or min:NAME" in (bad.stderr + bad.stdout)
+    bad = cli("--search", "pareto", "--max-metric-calls", "5", "--out", str(tmp_path / "z"))
+    assert bad.returncode == 2 and "allow at least" in bad.stderr
+    assert not (tmp_path / "z" / "search.json").exists()
+    bad = cli("--search", "pareto", "--objective", "tokens", "--out", str(tmp_path / "w"))
+    assert bad.returncode == 2 and "objective 'tokens' is not among" in bad.stderr
 
 
 def test_the_demos_example_runs_a_search_and_eval_reads_its_best(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from textgrad_lab.programs.base import ProgramRecord
 from textgrad_lab.train import Example, MetricResult
 from textgrad_lab.train.search import Search, SearchBudget
 from textgrad_lab.train.search.scripted import Landscape, ScriptedProgram, TradeoffLandscape
+from textgrad_lab.train.search.state import SearchSetupError
 from textgrad_lab.train.search.steps import iteration_cost
 
 HERE = Path(__file__).parent
@@ -124,10 +125,10 @@ def test_metric_call_budget_is_counted_exactly_and_never_passed(strategy: str) -
     assert "metric calls" in state.message
 
 
-def test_a_budget_below_one_validation_pass_is_refused() -> None:
-    search, _ = make(Landscape(topics=2), budget=SearchBudget(max_metric_calls=3))
-    with pytest.raises(ValueError, match="score the starting program"):
-        search.fit()
+def test_a_budget_below_one_validation_pass_is_refused_before_anything_runs() -> None:
+    with pytest.raises(SearchSetupError, match="score the starting program") as err:
+        make(Landscape(topics=2), budget=SearchBudget(max_metric_calls=3))
+    assert err.value.user_error  # the command line prints it as a usage error
 
 
 # -- an optimizer of the project as the proposer, with an LLM call budget -----------------

@@ -24,6 +24,13 @@ def _program(wf: Any, optimizer: Any) -> Any:
     return own if isinstance(own, Program) else list(wf.parameters)
 
 
+def _may_score_test(state: Any) -> bool:
+    """Whether the test split is scored at the end: not when an LLM or time budget
+    stopped the search (the model or the clock is spent), but after the planned end,
+    ``--max-metric-calls`` included (it counts the search's own scoring)."""
+    return state.status != "budget_exhausted" or state.message.startswith("metric calls:")
+
+
 def run_search(
     wf: Any,
     workflow_arg: str,
@@ -119,6 +126,8 @@ def run_search(
         except FileExistsError as exc:
             raise usage_error(str(exc)) from None
         except Exception as exc:
+            if getattr(exc, "user_error", False):  # set up wrong: its own line, exit 2
+                raise
             raise CliError(
                 f"the search failed at iteration {search.state.iteration + 1} "
                 f"({type(exc).__name__}: {exc}); its last state is in {run_dir}",
@@ -128,9 +137,15 @@ def run_search(
         if state.status == "budget_exhausted":
             console.print(f"stopped: {state.message}; resume with a larger budget: {hint}")
         test = ""
-        if len(splits.test) and state.status != "budget_exhausted":
+        if len(splits.test) and _may_score_test(state):
             result = search.evaluate(splits.test, split="test")
             test = f"; test {result.mean:.3f} on {result.n} examples"
+        elif len(splits.test):
+            console.print(
+                f"no test score: the budget is spent; score the result with: textgrad-lab "
+                f"eval {workflow_arg} --params {run_dir}",
+                markup=False,
+            )
         from textgrad_lab.cli.report import write_report
 
         report = write_report(run_dir)

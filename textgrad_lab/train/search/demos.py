@@ -25,7 +25,7 @@ from textgrad_lab.train.data import Example
 from textgrad_lab.train.metrics import MetricLike, score_output
 from textgrad_lab.train.outcome import plural
 from textgrad_lab.train.sample import SampleResult, Workflow, traced_forward
-from textgrad_lab.train.search.state import IterationRecord
+from textgrad_lab.train.search.state import IterationRecord, SearchSetupError
 
 if TYPE_CHECKING:
     from textgrad_lab.train.search.loop import Search
@@ -162,7 +162,7 @@ async def choose_jointly(
 def demos_param(search: Search) -> Parameter:
     found = [p for p in search.params if p.kind == "demos"]
     if len(found) != 1:
-        raise ValueError(
+        raise SearchSetupError(
             f"demo_sets={search.config.demo_sets} needs exactly one parameter of kind "
             f"'demos' in the program, found {[p.name for p in found]}: add "
             "tl.Parameter([], kind='demos', name=...) to the program, or set demo_sets=0"

@@ -46,7 +46,7 @@ from textgrad_lab.train.history import add_usage
 from textgrad_lab.train.meter import UsageMeter, find_trackers
 from textgrad_lab.train.metrics import MetricLike, get_metric
 from textgrad_lab.train.sample import SampleResult, Workflow, fatal_cause
-from textgrad_lab.train.search.demos import choose_phase
+from textgrad_lab.train.search.demos import choose_phase, demos_param
 from textgrad_lab.train.search.holdout import (
     holdout_indices,
     holdout_reserve,
@@ -62,6 +62,7 @@ from textgrad_lab.train.search.scoring import Scoring
 from textgrad_lab.train.search.state import (
     IterationRecord,
     SearchConfig,
+    SearchSetupError,
     SearchState,
 )
 from textgrad_lab.train.search.steps import (
@@ -154,8 +155,25 @@ class Search(Scoring):
         self.on_iteration = on_iteration
         self.callbacks = CallbackList(callbacks)
         self.failures: list[SampleResult] = []  # failed samples of the iteration under way
+        self.named_seen: set[str] = set()  # the named scores the metric has returned
         self.saved_json: str | None = None
         self._clock = time.perf_counter()
+        self._check_setup()
+
+    def _check_setup(self) -> None:
+        """What can be known wrong before anything runs: a demonstration phase with no
+        demos parameter, a metric-call budget that cannot even score the seed."""
+        if self.config.demo_sets:
+            demos_param(self)
+        limit = self.config.budget.max_metric_calls
+        kept = demo_reserve(self) + holdout_reserve(self)
+        if limit is not None and limit < len(self.val) + kept:
+            also = f" and keep {kept} aside for the phases at its end" if kept else ""
+            raise SearchSetupError(
+                f"max_metric_calls={limit} cannot score the starting program on the "
+                f"{len(self.val)} validation examples{also}: allow at least "
+                f"{iteration_cost(self) + len(self.val) + kept}"
+            )
 
     def can_afford(self, calls: int, reserve: bool = True) -> bool:
         """Whether ``calls`` more metric calls fit the budget (keeping the shares of the
@@ -212,17 +230,18 @@ class Search(Scoring):
 
     # -- the loop ------------------------------------------------------------------------
     async def _seed(self) -> None:
-        limit = self.config.budget.max_metric_calls
-        kept = demo_reserve(self) + holdout_reserve(self)
-        if limit is not None and limit < len(self.val) + kept:
-            also = f" and keep {kept} aside for the phases at its end" if kept else ""
-            raise ValueError(
-                f"max_metric_calls={limit} cannot score the starting program on the "
-                f"{len(self.val)} validation examples{also}: allow at least "
-                f"{iteration_cost(self) + len(self.val) + kept}"
-            )
         record = self.program.to_record()
         val = await self.score_val(record)
+        missing = [
+            o.name for o in self.config.objectives if o.name not in {*self.named_seen, "score"}
+        ]
+        if missing:
+            given = ", ".join(sorted(self.named_seen)) or "none, only its one score"
+            raise SearchSetupError(
+                f"objective {missing[0]!r} is not among the named scores the metric returned "
+                f"on the validation examples ({given}): name one of those, or make the "
+                "metric return it (a dict or MetricResult(scores=...))"
+            )
         self.state.pool.add(
             record=record, val=val, found_at=self.state.metric_calls, note="the starting program"
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textgrad_lab.train.search.sampler import Cursor
-from textgrad_lab.train.search.state import SearchState, load_state, save_state
+from textgrad_lab.train.search.state import SearchSetupError, SearchState, load_state, save_state
 from textgrad_lab.train.serialize import decode, encode
 from textgrad_lab.train.splits import epoch_order
 
@@ -42,13 +42,16 @@ def open_state(search: Search, resume: bool) -> None:
                 f"{search.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
             )
         saved = load_state(search.run)
+        if not len(saved.pool):  # stopped before the starting program was scored
+            _start(search)
+            return
         for field in ("strategy", "minibatch_size", "seed", "objectives", "holdout"):
             if getattr(saved.config, field) != getattr(search.config, field):
-                raise ValueError(
+                raise SearchSetupError(
                     f"the search in {search.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(search.config, field)!r}: use the same value to resume"
                 )
         if (saved.train_ids, saved.val_ids) != (search.state.train_ids, search.state.val_ids):
-            raise ValueError(
+            raise SearchSetupError(
                 f"the search in {search.run} used other training or validation examples: resume with the same data"
             )
         saved.config = search.config  # budgets and iteration limits may be raised on resume
@@ -58,6 +61,10 @@ def open_state(search: Search, resume: bool) -> None:
         return
     if search.saved_json is not None:
         return
+    _start(search)
+
+
+def _start(search: Search) -> None:
     search.state.position = Cursor(order=epoch_order(len(search.train), search.rng))
     search.state.status = "running"
     snapshot(search)

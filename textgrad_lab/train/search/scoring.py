@@ -35,6 +35,7 @@ class Scoring:
     state: SearchState
     val: Dataset
     failures: list[SampleResult]
+    named_seen: set[str]
     phase: Callable[[str, dict[str, Any]], AbstractContextManager[Any]]
 
     @property
@@ -77,6 +78,7 @@ class Scoring:
             raise SamplesFailed(scope, len(results), commonest_error(results))
         self.state.metric_calls += len(results)
         self.failures.extend(r for r in results if r.failed)
+        self.named_seen.update(k for r in results if not r.failed for k in (r.scores or {}))
         extra = remote_usage(self.executor, results)
         if extra.calls:
             self.state.usage = add_usage(self.state.usage, extra)

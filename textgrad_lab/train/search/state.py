@@ -22,6 +22,16 @@ from textgrad_lab.train.search.sampler import Cursor
 from textgrad_lab.train.serialize import atomic_write_text, scrub
 
 Strategy = Literal["pareto", "beam", "greedy"]
+
+
+class SearchSetupError(ValueError):
+    """A search that cannot run as set up (a budget too small to start, a resume with
+    other settings, an objective the metric never returns): one line naming the problem
+    and the fix (``user_error``: the command line prints it as it is)."""
+
+    user_error = True
+
+
 FORMAT = "textgrad-lab/search"
 
 
