@@ -4,7 +4,10 @@ thread instead of failing; the caller's trace and context are seen there."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
+from typing import Any
 
 import pytest
 from api_testkit import kinds, mock
@@ -73,3 +76,64 @@ async def test_trainer_fit_inside_a_loop() -> None:
     trainer = Trainer(workflow, optimizer=SGD([w], lr=0.02), metric=metric, train=data, steps=5)
     trainer.fit()
     assert 0.5 < w.value < 2.5
+
+
+# -- Ctrl-C while a sync call waits on its worker ------------------------------------
+class _Counting:
+    """A long piece of work (5 s unless stopped) that records how it ended."""
+
+    def __init__(self) -> None:
+        self.end = "running"
+
+    async def __call__(self) -> None:
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+            self.end = "finished"
+        except asyncio.CancelledError:
+            self.end = "cancelled"
+            raise
+
+
+def _ctrl_c_soon(handler: Any) -> Any:
+    """Install ``handler`` for SIGINT and send SIGINT to this process in 0.2 s."""
+    previous = signal.signal(signal.SIGINT, handler)
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    return previous
+
+
+def test_ctrl_c_as_a_keyboard_interrupt_stops_the_work_on_the_worker() -> None:
+    # A notebook kernel: the loop runs in this thread and Ctrl-C raises here.
+    work = _Counting()
+
+    async def cell() -> None:
+        run_sync(work())
+
+    loop = asyncio.new_event_loop()
+    previous = _ctrl_c_soon(signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(cell())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        loop.close()
+    assert work.end == "cancelled"  # not still running on the worker, out of reach
+
+
+def test_ctrl_c_as_the_callers_cancellation_stops_the_work_on_the_worker() -> None:
+    # asyncio.run's handler does not raise: it cancels the main task, which is waiting here.
+    work = _Counting()
+    loop = asyncio.new_event_loop()
+
+    async def main() -> None:
+        run_sync(work())
+
+    task = loop.create_task(main())
+    previous = _ctrl_c_soon(lambda *_: task.cancel())
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            loop.run_until_complete(task)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        loop.close()
+    assert work.end == "cancelled"  # not run to its end before the caller saw Ctrl-C
