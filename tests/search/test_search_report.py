@@ -59,11 +59,16 @@ def test_a_search_run_renders_every_objective_and_the_front_over_them(tmp_path: 
     assert "Candidate tree" in html and html.count("data:image/png;base64,") == 2
     assert "<th>accuracy (max)</th>" in html and "<th>tokens (min)</th>" in html
     assert "<th>front of the means</th>" in html and "accuracy (max), tokens (min)" in html
-    rows = re.findall(r"<tr><td>(\d+)</td>(.*?)</tr>", html.split("Objectives")[0])
+    rows = re.findall(r"<tr><td>(\d+)(?: \(result\))?</td>(.*?)</tr>", html.split("Objectives")[0])
     assert len(rows) == len(pool)  # one row per candidate, each with both means
     assert all("<td>10</td>" in r or "<td>5</td>" in r for _, r in rows)
     assert run.report().startswith("<!doctype html>") and "Candidate tree" in run.report()
     assert run.summary()[0].startswith("completed: 12 iterations")
+    assert f"<td>{search.best.id} (result)</td>" in html and "front of the means: no other" in html
+    assert repr(run) == (
+        f"Run('run', status='completed', 12 iterations, validation {pool[0].val_mean:.3f} "
+        f"-> {search.best.val_mean:.3f})"
+    )
     assert run.params["prompt"]["value"] == search.best.record.value("prompt")
 
 

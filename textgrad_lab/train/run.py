@@ -76,6 +76,16 @@ class Run(BaseModel):
 
         return report_page(self)
 
+    def __repr__(self) -> str:
+        # Short: the whole record (a search's pool and random state) is in the fields.
+        what = "iterations" if self.search is not None else "steps"
+        scores = ""
+        if self.initial_val_score is not None and self.best_score is not None:
+            scores = f", validation {self.initial_val_score:.3f} -> {self.best_score:.3f}"
+        return f"Run({self.name!r}, status={self.status!r}, {len(self.history)} {what}{scores})"
+
+    __str__ = __repr__
+
     def _repr_html_(self) -> str:
         if self.search is not None:
             from textgrad_lab.train.search.report import search_fragment

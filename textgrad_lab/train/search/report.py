@@ -138,8 +138,16 @@ def _facts(state: SearchState, where: Path | None, evals: dict[str, dict[str, An
     )
 
 
+_LEGEND = (
+    "<p>frontier: best on at least one validation example (with several objectives, on "
+    "one example and objective); a parent is drawn from these.{front}{held} The result "
+    "is marked in the id column and with a star in the tree.</p>"
+)
+
+
 def _candidates(state: SearchState, frontier: set[int]) -> str:
     pool, objectives = state.pool, state.config.objectives
+    result = state.best().id
     means = [objective_means(c, objectives) for c in pool.candidates]
     front = mean_front(means, objectives) if len(objectives) > 1 else set()
     held = any(c.holdout_mean is not None for c in pool.candidates)
@@ -149,7 +157,8 @@ def _candidates(state: SearchState, frontier: set[int]) -> str:
     head += ["found at", "frontier"] + (["front of the means"] if front else [])
     rows = [_row(head, "th")]
     for c, m in zip(pool.candidates, means, strict=True):
-        cells = [str(c.id), c.origin, str(c.parents), html.escape(", ".join(c.changed))]
+        ident = f"{c.id} (result)" if c.id == result else str(c.id)
+        cells = [ident, c.origin, str(c.parents), html.escape(", ".join(c.changed))]
         cells.append(f"{c.val_mean:.3f}")
         cells += [f"{m[o.name]:.4g}" for o in objectives]
         if held:
@@ -159,6 +168,20 @@ def _candidates(state: SearchState, frontier: set[int]) -> str:
             cells.append("yes" if c.id in front else "")
         rows.append(_row(cells))
     out = "<table>" + "".join(rows) + "</table>"
+    out += _LEGEND.format(
+        front=(
+            " front of the means: no other candidate is as good on every objective's mean "
+            "and better on one."
+            if front
+            else ""
+        ),
+        held=(
+            " held out: the mean on the validation examples the search never saw, for the "
+            "finalists it chose among."
+            if held
+            else ""
+        ),
+    )
     if len(objectives) > 1:
         png = objectives_plot(means, objectives, front)
         out += "<h2>Objectives</h2>"
@@ -208,7 +231,8 @@ def search_body(
 def search_page(
     state: SearchState, where: Path | None = None, evals: dict[str, dict[str, Any]] | None = None
 ) -> str:
-    return page("search report", search_body(state, where, evals))
+    title = f"search report: {where.name}" if where is not None else "search report"
+    return page(title, search_body(state, where, evals))
 
 
 def search_fragment(
