@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,11 +30,7 @@ sys.path.insert(0, str(ROOT / "tests" / "train"))  # the collector stub of the t
 
 from tracking_testkit import Collector, attr_value  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from textgrad_lab.llm.llama_server import free_port  # noqa: E402
 
 
 def start_mlflow(folder: Path) -> tuple[subprocess.Popen[bytes], str]:

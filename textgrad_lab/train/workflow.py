@@ -20,6 +20,7 @@ Nothing here imports an LLM library: the engine is built by whoever runs the wor
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -301,7 +302,9 @@ def _load_file(path: Path) -> Any:
     if path.suffix != ".py":
         raise WorkflowError(f"{path} is not a Python file: a workflow file ends in .py")
     path = path.resolve()
-    name = f"_textgrad_lab_workflow_{path.stem}_{abs(hash(str(path))) & 0xFFFFFF:x}"
+    # A digest, not hash(): the name must be the same in every process (hash() is salted).
+    digest = hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:8]
+    name = f"_textgrad_lab_workflow_{path.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise WorkflowError(f"cannot import {path} as a Python module")
