@@ -1,6 +1,7 @@
 """A workflow file for the command-line search tests: a scripted landscape (no model
-calls) whose proposer kills the process with SIGKILL at iteration $KILL_AT, once
-(the marker file $KILL_MARK says it happened)."""
+calls) whose proposer kills the process with SIGKILL at iteration $KILL_AT, or
+interrupts it with SIGINT (Ctrl-C) at $INT_AT, once (the marker file $KILL_MARK says
+it happened)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def proposer(params: Any, engine: Any) -> Any:
         if str(calls["n"]) == os.environ.get("KILL_AT") and not mark.exists():
             mark.write_text("killed")
             os.kill(os.getpid(), signal.SIGKILL)
+        if str(calls["n"]) == os.environ.get("INT_AT") and not mark.exists():
+            mark.write_text("interrupted")
+            os.kill(os.getpid(), signal.SIGINT)
         prog.propose(ps, results, rng)
 
     return propose

@@ -58,6 +58,23 @@ def test_search_from_the_cli_killed_and_resumed_matches_an_uninterrupted_run(
     assert pool_of(run) == pool_of(tmp_path / "whole")
 
 
+def test_ctrl_c_mid_search_says_how_to_resume_and_the_resume_matches_an_unbroken_run(
+    tmp_path: Path,
+) -> None:
+    args = ["--search", "pareto", "--max-metric-calls", "300"]
+    whole = cli(*args, "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    run = tmp_path / "cut"
+    env = {"INT_AT": "5", "KILL_MARK": str(tmp_path / "mark")}
+    cut = cli(*args, "--out", str(run), env=env)
+    assert cut.returncode == 1 and (tmp_path / "mark").exists(), cut.stderr
+    assert f"interrupted: the search is saved in {run}; resume with: " in cut.stdout
+    assert json.loads((run / "search.json").read_text())["iteration"] == 4
+    resumed = cli(*args, "--resume", str(run), env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pool_of(run) == pool_of(tmp_path / "whole")
+
+
 def test_holdout_from_the_cli_chooses_the_result_and_says_so(tmp_path: Path) -> None:
     run = tmp_path / "held"
     done = cli(
