@@ -121,6 +121,24 @@ def test_holdout_top_and_margin_from_the_cli_set_the_choice_and_its_warning(
     assert alone.returncode == 2 and "add --holdout N" in alone.stderr
 
 
+def test_an_llm_budget_stop_says_why_and_how_to_score_the_test_split(tmp_path: Path) -> None:
+    flow = str(HERE / "search_llm_flow.py")
+    run = tmp_path / "calls"
+    done = subprocess.run(
+        [sys.executable, "-m", "textgrad_lab", "optimize", flow, "--search", "beam",
+         "--budget-calls", "10", "--out", str(run)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stopped: BudgetExceeded: budget exceeded: calls limit 10" in done.stdout
+    assert (
+        f"no test score: the budget is spent; score the result with: textgrad-lab eval {flow} --params {run}"
+        in done.stdout
+    )
+    assert "budget_exhausted: 1 iteration, 1 candidate, 6 metric calls" in done.stdout
+    assert not (run / "eval" / "test.json").exists()
+
+
 def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     bad = cli("--search", "random", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "search" in bad.stderr.lower()

@@ -15,6 +15,7 @@ import typer
 from textgrad_lab.cli._common import EXIT_FAILED, CliError, stdout, usage_error
 from textgrad_lab.cli.options import RunOptions
 from textgrad_lab.cli.training import Engines, bind_engine
+from textgrad_lab.train.outcome import plural
 
 
 def _program(wf: Any, optimizer: Any) -> Any:
@@ -152,7 +153,8 @@ def run_search(
         u = engines.usage.total
         seed_score = state.pool[0].val_mean
         console.print(
-            f"{state.status}: {state.iteration} iterations, {len(state.pool)} candidates, "
+            f"{state.status}: {plural(state.iteration, 'iteration')}, "
+            f"{plural(len(state.pool), 'candidate')}, "
             f"{state.metric_calls} metric calls; validation {seed_score:.3f} -> {best.val_mean:.3f} "
             f"(candidate {best.id}){test}; {u.calls} LLM calls, {u.total_tokens} tokens, "
             f"${u.cost_usd:.4f}"

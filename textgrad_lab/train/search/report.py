@@ -84,7 +84,8 @@ def search_summary(state: SearchState) -> list[str]:
         return [f"{state.status}: the starting program was not scored yet"]
     best = state.best()
     lines = [
-        f"{state.status}: {state.iteration} iterations, {len(state.pool)} candidates, "
+        f"{state.status}: {plural(state.iteration, 'iteration')}, "
+        f"{plural(len(state.pool), 'candidate')}, "
         f"{state.metric_calls} metric calls; validation {state.pool[0].val_mean:.3f} -> "
         f"{best.val_mean:.3f} (candidate {best.id})"
     ]
