@@ -144,6 +144,15 @@ def test_bad_search_options_are_one_line_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "search" in bad.stderr.lower()
     bad = cli("--search", "pareto", "--objective", "lowest:tokens", "--out", str(tmp_path / "y"))
     assert bad.returncode == 2 and "max:NAME or min:NAME" in (bad.stderr + bad.stdout)
+    for flags, says in [
+        (["--max-metric-calls", "100"], "--max-metric-calls applies to a search over candidates"),
+        (["--objective", "accuracy"], "--objective applies to a search over candidates"),
+        (["--demo-sets", "2"], "--demo-sets applies to a search over candidates"),
+        (["--search", "pareto", "--beam-width", "2"], "--beam-width applies to --search beam"),
+    ]:
+        bad = cli(*flags, "--out", str(tmp_path / "greedy"))
+        assert bad.returncode == 2 and says in bad.stderr, bad.stderr
+        assert bad.stderr.count("\n") == 1 and not (tmp_path / "greedy").exists()
     bad = cli("--search", "pareto", "--max-metric-calls", "5", "--out", str(tmp_path / "z"))
     assert bad.returncode == 2 and "allow at least" in bad.stderr
     assert not (tmp_path / "z" / "search.json").exists()

@@ -19,6 +19,7 @@ from textgrad_lab.cli.options import (
     OptimizerOption,
     RayAddressOption,
     RetriesOption,
+    RunOptions,
     TimeoutOption,
     allow_weak_sandbox,
     parse_split,
@@ -39,6 +40,40 @@ def _saved_options(run_dir: Path) -> dict[str, Any]:
     from textgrad_lab.train.checkpoint import read_run_json
 
     return dict(read_run_json(path).get("options", {}))
+
+
+def _check_search_options(opts: RunOptions, *, beam_width_given: bool) -> None:
+    """A search-only option with greedy (the Trainer's gated steps), --beam-width
+    without beam, or a held-out setting without --holdout: one usage error each."""
+    if beam_width_given and opts.search != "beam":
+        raise usage_error(
+            f"--beam-width applies to --search beam, not {opts.search}",
+            "add --search beam, or drop --beam-width",
+        )
+    if opts.search == "greedy":
+        given = [
+            flag
+            for flag, on in (
+                ("--max-metric-calls", opts.max_metric_calls is not None),
+                ("--objective", bool(opts.objective)),
+                ("--demo-sets", bool(opts.demo_sets)),
+                ("--holdout", bool(opts.holdout)),
+            )
+            if on
+        ]
+        if given:
+            raise usage_error(
+                f"{given[0]} applies to a search over candidates, and greedy (the default) "
+                "runs gated steps",
+                f"add --search pareto (or beam), or drop {given[0]}",
+            )
+    for name in ("holdout_top", "holdout_margin"):
+        if getattr(opts, name) is not None and not opts.holdout:
+            raise usage_error(
+                f"--{name.replace('_', '-')} applies to the choice on held-out examples, "
+                "and none are held out",
+                "add --holdout N (with --search pareto or beam), or drop it",
+            )
 
 
 @handle_errors
@@ -214,18 +249,7 @@ def optimize(
     )
     run_dir = Path(opts.out) if opts.out else _default_out(wf.name)
     opt_name = opts.optimizer or (wf.optimizer if isinstance(wf.optimizer, str) else "custom")
-    if opts.holdout and opts.search == "greedy":
-        raise usage_error(
-            "--holdout keeps validation examples out of a search over candidates",
-            "add --search pareto (or beam), or drop --holdout",
-        )
-    for name in ("holdout_top", "holdout_margin"):
-        if getattr(opts, name) is not None and not opts.holdout:
-            raise usage_error(
-                f"--{name.replace('_', '-')} applies to the choice on held-out examples, "
-                "and none are held out",
-                "add --holdout N (with --search pareto or beam), or drop it",
-            )
+    _check_search_options(opts, beam_width_given=beam_width is not None)
     splits = splits_of(wf, opts.data, opts.split, opts.seed)
     if len(splits.train) == 0:
         raise usage_error("the training split is empty", "give a larger train size in --split")
