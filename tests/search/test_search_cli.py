@@ -40,6 +40,9 @@ def test_search_from_the_cli_killed_and_resumed_matches_an_uninterrupted_run(
     assert "; test 0." in whole.stdout or "; test 1." in whole.stdout
     other = cli("--search", "beam", "--resume", str(tmp_path / "whole"))
     assert other.returncode == 2 and "strategy='pareto', this one has 'beam'" in other.stderr
+    # The refused resume left the saved options: a plain --resume continues the pareto search.
+    again = cli("--resume", str(tmp_path / "whole"))
+    assert again.returncode == 0 and "searching (pareto)" in again.stdout, again.stderr
     report = (tmp_path / "whole" / "report.html").read_text()
     assert "Candidate tree" in report and "data:image/png;base64," in report
 

@@ -73,3 +73,18 @@ def test_a_resume_with_another_strategy_is_a_setup_error(tmp_path: Path) -> None
     with pytest.raises(SearchSetupError, match="strategy='pareto', this one has 'beam'"):
         other.fit(resume=True)
     assert tl.train.load_run(tmp_path / "run").status == "completed"  # left as it was
+
+
+def test_a_damaged_search_file_is_one_line_naming_the_file_and_the_fix(tmp_path: Path) -> None:
+    from textgrad_lab.train.checkpoint import RunFileError
+
+    make(Landscape(topics=2), tmp_path / "run", max_iterations=1).fit()
+    file = tmp_path / "run" / "search.json"
+    file.write_text(file.read_text()[:300])
+    again = make(Landscape(topics=2), tmp_path / "run", max_iterations=2)
+    for attempt in (lambda: again.fit(resume=True), lambda: tl.train.load_run(file.parent)):
+        with pytest.raises(RunFileError, match=r"search.json is not valid JSON .*another --out"):
+            attempt()
+    file.write_text('{"format": "textgrad-lab/search"}')
+    with pytest.raises(RunFileError, match=r"not a complete search state \(config: Field required"):
+        tl.train.load_run(file.parent)

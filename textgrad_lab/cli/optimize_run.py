@@ -58,7 +58,9 @@ def run_optimize(
         **engines.specs(),
         "options": opts.model_dump(mode="json", exclude={"out"}),
     }
-    (run_dir / CLI_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    def save_record() -> None:
+        (run_dir / CLI_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
     if opts.search != "greedy":
         from textgrad_lab.cli.search_run import run_search
@@ -75,11 +77,13 @@ def run_optimize(
                 run_dir,
                 record,
                 resume is not None,
+                save_record,
             )
         finally:
             close_executor(executor_obj)
         return
 
+    save_record()
     from textgrad_lab.cli.progress import RichProgress
     from textgrad_lab.cli.tracking import Tracking
     from textgrad_lab.train.journal import UsageJournal

@@ -7,6 +7,7 @@ holds ``search.json`` (what ``--resume`` continues), ``pool.json`` and the repor
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,10 @@ def run_search(
     run_dir: Path,
     record: dict[str, Any],
     resume: bool,
+    save_record: Callable[[], None],
 ) -> None:
+    """Run the search; ``save_record`` writes the command's options into the run
+    directory once the search is set up (a refused resume leaves the saved ones)."""
     from textgrad_lab.train.search import Objective, Search, SearchBudget
     from textgrad_lab.train.search.holdout import chosen_line, overfit_warning
     from textgrad_lab.train.search.report import iteration_summary
@@ -108,8 +112,11 @@ def run_search(
                     max_metric_calls=opts.max_metric_calls, max_wall_s=opts.budget_seconds
                 ),
             )
+            if resume:
+                search.check_resume()
         except ValueError as exc:
             raise usage_error(str(exc)) from None
+        save_record()
         limit = (
             f"{iterations} iterations" if iterations else f"{opts.max_metric_calls} metric calls"
         )

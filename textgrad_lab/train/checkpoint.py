@@ -237,7 +237,7 @@ class RunFileError(ValueError):
     user_error = True
 
 
-_DAMAGED_FIX = (
+DAMAGED_FIX = (
     "it was cut short or edited by hand: restore it from a copy, or start a new run "
     "with another --out"
 )
@@ -249,7 +249,7 @@ def read_run_json(file: Path, *, lines: bool = False) -> Any:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise RunFileError(f"{file} is not UTF-8 text; {_DAMAGED_FIX}") from None
+        raise RunFileError(f"{file} is not UTF-8 text; {DAMAGED_FIX}") from None
     try:
         if lines:
             return [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -257,7 +257,7 @@ def read_run_json(file: Path, *, lines: bool = False) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}" if not lines else "a line"
         raise RunFileError(
-            f"{file} is not valid JSON ({exc.msg} at {where}); {_DAMAGED_FIX}"
+            f"{file} is not valid JSON ({exc.msg} at {where}); {DAMAGED_FIX}"
         ) from None
 
 
@@ -281,7 +281,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "the top level"
         raise RunFileError(
-            f"{file} is not a complete checkpoint ({where}: {first['msg']}); {_DAMAGED_FIX}"
+            f"{file} is not a complete checkpoint ({where}: {first['msg']}); {DAMAGED_FIX}"
         ) from None
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from textgrad_lab.graphs import Graph
-from textgrad_lab.train.checkpoint import read_run_json
+from textgrad_lab.train.checkpoint import RunFileError, read_run_json
 from textgrad_lab.train.outcome import run_summary
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ def _load_search(run_dir: Path) -> Run:
 
     try:
         state = load_state(run_dir)
+    except RunFileError:  # damaged: its own line with the fix
+        raise
     except ValueError as exc:
         raise RunError(str(exc)) from None
     scored = len(state.pool) > 0

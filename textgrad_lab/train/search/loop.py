@@ -54,7 +54,7 @@ from textgrad_lab.train.search.holdout import (
     selection_due,
 )
 from textgrad_lab.train.search.pareto import leaders, select_parent, top_k
-from textgrad_lab.train.search.persist import open_state, rollback, snapshot
+from textgrad_lab.train.search.persist import open_state, rollback, saved_state, snapshot
 from textgrad_lab.train.search.pool import Candidate
 from textgrad_lab.train.search.proposer import Proposer, as_proposer
 from textgrad_lab.train.search.sampler import draw
@@ -174,6 +174,11 @@ class Search(Scoring):
                 f"{len(self.val)} validation examples{also}: allow at least "
                 f"{iteration_cost(self) + len(self.val) + kept}"
             )
+
+    def check_resume(self) -> None:
+        """Raise what ``fit(resume=True)`` would refuse (other settings or data, a damaged
+        ``search.json``) before anything is run or written."""
+        saved_state(self, resume=True)
 
     def can_afford(self, calls: int, reserve: bool = True) -> bool:
         """Whether ``calls`` more metric calls fit the budget (keeping the shares of the

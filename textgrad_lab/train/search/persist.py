@@ -34,34 +34,43 @@ def rollback(search: Search) -> None:
     search.proposer.load_state_dict(decode(search.state.proposer))
 
 
+def saved_state(search: Search, resume: bool) -> SearchState | None:
+    """The search saved in the run directory, checked against this one for a resume
+    (None when there is none, or it stopped before the starting program was scored)."""
+    if search.run is None or not (search.run / "search.json").exists():
+        return None
+    if not resume:
+        raise FileExistsError(
+            f"{search.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
+        )
+    saved = load_state(search.run)
+    if not len(saved.pool):
+        return None
+    for field in ("strategy", "minibatch_size", "seed", "objectives", "holdout"):
+        if getattr(saved.config, field) != getattr(search.config, field):
+            raise SearchSetupError(
+                f"the search in {search.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(search.config, field)!r}: use the same value to resume"
+            )
+    if (saved.train_ids, saved.val_ids) != (search.state.train_ids, search.state.val_ids):
+        raise SearchSetupError(
+            f"the search in {search.run} used other training or validation examples: resume with the same data"
+        )
+    return saved
+
+
 def open_state(search: Search, resume: bool) -> None:
     """A new search's first state, or a saved one checked against this search to resume."""
-    if search.run is not None and (search.run / "search.json").exists():
-        if not resume:
-            raise FileExistsError(
-                f"{search.run} already holds a search: pass resume=True (--resume) to continue it, or choose another run directory"
-            )
-        saved = load_state(search.run)
-        if not len(saved.pool):  # stopped before the starting program was scored
-            _start(search)
-            return
-        for field in ("strategy", "minibatch_size", "seed", "objectives", "holdout"):
-            if getattr(saved.config, field) != getattr(search.config, field):
-                raise SearchSetupError(
-                    f"the search in {search.run} was made with {field}={getattr(saved.config, field)!r}, this one has {getattr(search.config, field)!r}: use the same value to resume"
-                )
-        if (saved.train_ids, saved.val_ids) != (search.state.train_ids, search.state.val_ids):
-            raise SearchSetupError(
-                f"the search in {search.run} used other training or validation examples: resume with the same data"
-            )
+    saved = saved_state(search, resume)
+    if saved is not None:
         saved.config = search.config  # budgets and iteration limits may be raised on resume
         search.state = saved
         search.saved_json = saved.model_dump_json()
         rollback(search)
         return
-    if search.saved_json is not None:
+    on_disk = search.run is not None and (search.run / "search.json").exists()
+    if search.saved_json is not None and not on_disk:  # fit again in the same process
         return
-    _start(search)
+    _start(search)  # new, or saved before the starting program was scored
 
 
 def _start(search: Search) -> None:

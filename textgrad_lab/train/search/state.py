@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from textgrad_lab.llm.usage import UsageTotals
 from textgrad_lab.train.history import RunStatus
@@ -193,13 +193,22 @@ def save_state(run_dir: Path, state: SearchState) -> None:
 
 
 def load_state(run_dir: Path) -> SearchState:
+    """The search saved in ``run_dir``; a damaged or foreign ``search.json`` is a
+    one-line :class:`~textgrad_lab.train.checkpoint.RunFileError`."""
+    from textgrad_lab.train.checkpoint import DAMAGED_FIX, RunFileError, read_run_json
+
     file = run_dir / "search.json"
     if not file.exists():
         raise FileNotFoundError(f"no search at {file}: is {run_dir} a search run directory?")
+    data = read_run_json(file)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        got = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise RunFileError(f"{file} is a {got} file, not a {FORMAT} file; {DAMAGED_FIX}")
     try:
-        state = SearchState.model_validate_json(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{file} is not a readable textgrad-lab search: {exc}") from None
-    if state.format != FORMAT:
-        raise ValueError(f"{file} is a {state.format} file, not a {FORMAT} file")
-    return state
+        return SearchState.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "the top level"
+        raise RunFileError(
+            f"{file} is not a complete search state ({where}: {first['msg']}); {DAMAGED_FIX}"
+        ) from None
