@@ -85,6 +85,10 @@ def test_holdout_from_the_cli_chooses_the_result_and_says_so(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "chosen by held-out score: candidate" in done.stdout
+    assert (
+        f"result (candidate {json.loads((run / 'search.json').read_text())['chosen']}) c"
+        in done.stdout
+    )
     state = json.loads((run / "search.json").read_text())
     assert state["config"]["holdout"] == 4 and len(state["holdout_ids"]) == 4
     assert state["metric_calls"] <= 200 and state["history"][-1]["kind"] == "holdout"

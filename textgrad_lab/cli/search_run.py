@@ -50,7 +50,7 @@ def run_search(
     directory once the search is set up (a refused resume leaves the saved ones)."""
     from textgrad_lab.train.search import Objective, Search, SearchBudget
     from textgrad_lab.train.search.holdout import chosen_line, overfit_warning
-    from textgrad_lab.train.search.report import iteration_summary
+    from textgrad_lab.train.search.report import iteration_summary, result_lines
     from textgrad_lab.train.search.state import IterationRecord
 
     if len(splits.val) == 0:
@@ -170,6 +170,8 @@ def run_search(
             if line:
                 console.print(line, markup=False)
         console.print(iteration_summary(state.history), markup=False)
+        for line in result_lines(state):
+            console.print(line, markup=False)
         tracking.finish()
         console.print(f"run directory: {run_dir}")
         console.print(f"report: {report}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from textgrad_lab.graphs.html import fragment, page
+from textgrad_lab.scrub import scrub_text
 from textgrad_lab.train.outcome import plural, refused_phrase
 from textgrad_lab.train.search.holdout import chosen_line, overfit_warning
 from textgrad_lab.train.search.pareto import Objective, leaders
@@ -76,6 +77,25 @@ def iteration_summary(history: Sequence[IterationRecord]) -> str:
         f"(parent already right on the minibatch), {kinds['other']} with no new program"
         + (f"; demonstrations: {phase[0]}" if phase else "")
     )
+
+
+def result_lines(state: SearchState, limit: int = 120) -> list[str]:
+    """The result's values that differ from the starting program's, one line each
+    (shortened, secrets masked); one line saying so when none differ."""
+    if not len(state.pool):
+        return []
+    best, seed = state.best(), state.pool[0]
+    changed = [n for n in best.record.names() if best.record.value(n) != _seed_value(seed, n)]
+    if not changed:
+        return [f"result (candidate {best.id}): the starting program's values"]
+    return [
+        scrub_text(f"result (candidate {best.id}) {n}: {_short(best.record.value(n), limit)}")
+        for n in changed
+    ]
+
+
+def _seed_value(seed: Candidate, name: str) -> Any:
+    return seed.record.value(name) if name in seed.record.names() else None
 
 
 def search_summary(state: SearchState) -> list[str]:
